@@ -1,0 +1,94 @@
+from django.contrib import admin
+from django.db import models
+from django.utils import timezone
+
+from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Ops staff see every tenant: admin is where crossing tenants is intended."""
+
+    list_select_related = ["storefront"]
+
+    def get_queryset(self, request):
+        queryset = self.model.unscoped.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Storefront)
+class StorefrontAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "public_id", "language", "currency", "created_at"]
+    search_fields = ["name", "slug", "public_id"]
+    readonly_fields = ["public_id", "created_at"]
+    inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ["user", "storefront", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "storefront__name", "storefront__slug"]
+    autocomplete_fields = ["user", "storefront"]
+
+
+@admin.action(description="Revoke the selected items")
+def revoke(modeladmin, request, queryset):
+    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    modeladmin.message_user(request, f"Revoked {count}.")
+
+
+class NoAddAdmin(TenantAdmin):
+    # Keys and secrets are created where their raw value can be shown once (the command line
+    # and the dashboard), never through a form that would echo them back.
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(NoAddAdmin):
+    list_display = ["prefix", "name", "storefront", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "name", "storefront__slug"]
+    fields = [
+        "storefront",
+        "name",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["storefront", "prefix", "created_by", "created_at", "last_used_at"]
+    actions = [revoke]
+
+
+@admin.register(ProviderSecret)
+class ProviderSecretAdmin(NoAddAdmin):
+    list_display = ["provider", "hint", "storefront", "created_at", "revoked_at"]
+    list_filter = ["provider"]
+    search_fields = ["storefront__slug"]
+    fields = ["storefront", "provider", "hint", "created_by", "created_at", "revoked_at"]
+    readonly_fields = ["storefront", "provider", "hint", "created_by", "created_at"]
+    actions = [revoke]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(TenantAdmin):
+    list_display = ["created_at", "storefront", "actor", "action"]
+    list_filter = ["action"]
+    search_fields = ["storefront__slug", "action"]
+    readonly_fields = ["storefront", "actor", "action", "detail", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

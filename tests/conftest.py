@@ -1,0 +1,58 @@
+from dataclasses import dataclass
+
+import pytest
+from django.test import override_settings
+
+from storefront_settings import services
+from storefront_settings.models import ApiKey, Membership, ProviderSecret, Storefront
+from tests.factories import MembershipFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_only_settings():
+    with override_settings(
+        # Production serves hashed static names from a manifest that collectstatic writes; the
+        # tests render templates without running collectstatic.
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        # A deliberately slow hash protects real passwords; test users need none of that.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
+
+
+@dataclass
+class Tenant:
+    storefront: Storefront
+    owner: object
+    membership: Membership
+    api_key: ApiKey
+    raw_api_key: str
+    stripe_secret: ProviderSecret
+
+
+@pytest.fixture
+def make_tenant(db):
+    def make(name: str, secret: str) -> Tenant:
+        membership = MembershipFactory(storefront__name=name, storefront__slug=name.lower())
+        storefront = membership.storefront
+        api_key, raw = services.create_api_key(storefront=storefront, name="test")
+        stripe_secret = services.add_provider_secret(
+            storefront=storefront, provider="stripe", secret=secret
+        )
+        return Tenant(storefront, membership.user, membership, api_key, raw, stripe_secret)
+
+    return make
+
+
+@pytest.fixture
+def two_storefronts(make_tenant):
+    """Two tenants side by side, for tests that prove neither sees the other."""
+    return (
+        make_tenant("Alpha", "whsec_alphaalphaalphaalpha"),
+        make_tenant("Bravo", "whsec_bravobravobravobravo"),
+    )

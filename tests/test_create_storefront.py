@@ -1,0 +1,157 @@
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
+from storefront_settings.services import authenticate_api_key
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+User = get_user_model()
+
+
+def create(*args) -> dict:
+    out = io.StringIO()
+    call_command("create_storefront", *args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def nothing_was_created():
+    return (
+        not Storefront.objects.exists()
+        and not User.objects.exists()
+        and not Membership.unscoped.exists()
+        and not ApiKey.unscoped.exists()
+        and not ProviderSecret.unscoped.exists()
+        and not AuditLog.unscoped.exists()
+    )
+
+
+@pytest.mark.django_db
+def test_creates_storefront_owner_key_and_secrets():
+    result = create(
+        "--name",
+        "Maison Lune",
+        "--owner-email",
+        "Owner@Example.com",
+        "--password",
+        "a long and unusual password",
+        "--secret",
+        "stripe=whsec_abcdefghijklmnop1234",
+        "--secret",
+        "easypost=easypost-secret-1",
+    )
+    storefront = Storefront.objects.get()
+    assert result["id"] == storefront.public_id
+    assert result["slug"] == "maison-lune"
+    assert result["webhook_urls"]["stripe"] == f"/webhooks/stripe/{storefront.public_id}/"
+    assert set(result["webhook_urls"]) == {
+        "stripe",
+        "adyen",
+        "mollie",
+        "easypost",
+        "aftership",
+        "generic",
+    }
+    assert "owner_password" not in result
+    assert authenticate_api_key(result["api_key"]).storefront == storefront
+    owner = User.objects.get()
+    assert owner.check_password("a long and unusual password")
+    membership = Membership.objects.for_storefront(storefront).get()
+    assert (membership.user, membership.role) == (owner, "owner")
+    secrets = ProviderSecret.objects.for_storefront(storefront).order_by("provider")
+    assert [(s.provider, s.secret) for s in secrets] == [
+        ("easypost", "easypost-secret-1"),
+        ("stripe", "whsec_abcdefghijklmnop1234"),
+    ]
+    assert AuditLog.objects.for_storefront(storefront).filter(action="storefront.created").exists()
+
+
+@pytest.mark.django_db
+def test_a_password_is_made_up_when_none_is_given():
+    result = create("--name", "Shop", "--owner-email", "owner@example.com")
+    assert User.objects.get().check_password(result["owner_password"])
+
+
+@pytest.mark.django_db
+def test_an_existing_user_becomes_owner_of_a_second_storefront():
+    create("--name", "First", "--owner-email", "owner@example.com")
+    create("--name", "Second", "--owner-email", "owner@example.com")
+    assert User.objects.count() == 1
+    assert Storefront.objects.filter(memberships__user__email="owner@example.com").count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--secret", "paypal=whatever1234"], "unknown provider 'paypal'"),
+        (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
+        (["--secret", "stripe"], "--secret takes PROVIDER=SECRET"),
+        (["--secret", "stripe="], "--secret takes PROVIDER=SECRET"),
+        (["--password", "123"], "too short"),
+    ],
+)
+def test_bad_input_is_refused_and_creates_nothing(args, message):
+    with pytest.raises(CommandError) as raised:
+        create("--name", "Shop", "--owner-email", "owner@example.com", *args)
+    assert message in str(raised.value)
+    assert raised.value.returncode == 2
+    assert nothing_was_created()
+
+
+@pytest.mark.django_db
+def test_bad_email_and_empty_name_are_refused():
+    with pytest.raises(CommandError, match="valid email"):
+        create("--name", "Shop", "--owner-email", "not-an-email")
+    with pytest.raises(CommandError, match="letter or digit"):
+        create("--name", "!!!", "--owner-email", "owner@example.com")
+    assert nothing_was_created()
+
+
+@pytest.mark.django_db
+def test_a_duplicate_slug_is_refused_and_creates_nothing_more():
+    create("--name", "Maison Lune", "--owner-email", "first@example.com")
+    with pytest.raises(CommandError, match="slug 'maison-lune' already exists"):
+        create("--name", "Maison  LUNE", "--owner-email", "second@example.com")
+    assert Storefront.objects.count() == 1
+    assert not User.objects.filter(email="second@example.com").exists()
+
+
+def run_command(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "create_storefront", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "Shop"], "the following arguments are required: --owner-email"),
+        (
+            ["--name", "Shop", "--owner-email", "o@example.com", "--secret", "fax=123456789"],
+            "unknown provider 'fax'",
+        ),
+    ],
+)
+def test_on_the_command_line_bad_input_is_one_line_on_stderr_and_exit_2(args, message):
+    # Both inputs fail validation before anything is written.
+    result = run_command(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
