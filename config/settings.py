@@ -20,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-DATA_DIR = Path(env.str("AFTERSALE_DATA_DIR", default=str(BASE_DIR / ".data"))).resolve()
+DATA_DIR = embedded.data_dir()
 
 
 def _development_secrets() -> dict:

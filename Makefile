@@ -1,0 +1,48 @@
+# Aftersale: `make demo` runs it, `make test` checks it. Both need only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# The demo runs with DEBUG on: console email, development secrets kept under .data/.
+DEMO_ENV := DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH"
+
+.PHONY: install demo test lint web worker beat stop clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Aftersale needs Python 3.11 or newer; set PYTHON=python3.11") if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(DEMO_ENV) python manage.py migrate --noinput
+	$(DEMO_ENV) python manage.py seed_demo
+	$(DEMO_ENV) honcho --no-prefix -f Procfile.demo start
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+web: install
+	$(BIN)/gunicorn config.wsgi:application
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO
+
+# Stop the embedded PostgreSQL and Redis (they outlive `make demo` so the next start is fast).
+stop: install
+	DEBUG=true $(BIN)/python -m config.embedded stop
+
+clean: stop
+	rm -rf .data $(VENV)

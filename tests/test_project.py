@@ -1,0 +1,33 @@
+"""Checks on the project as a whole."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from storefront_settings.models import Storefront
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_only_with_debug_on():
+    with pytest.raises(CommandError, match="DEBUG on only"):
+        call_command("seed_demo")
+    assert not Storefront.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Storefront.objects.filter(slug="demo").count() == 1
+    assert "merchant@example.com" in out.getvalue()
