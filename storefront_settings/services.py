@@ -152,15 +152,29 @@ def create_api_key(*, storefront: Storefront, name: str, actor=None) -> tuple[Ap
     return api_key, raw_key
 
 
-@transaction.atomic
-def revoke_api_key(*, storefront: Storefront, api_key: ApiKey, actor=None) -> None:
+def _revoke(*, storefront: Storefront, item, actor, action: str, **detail) -> bool:
+    """Revoke a key or secret of this storefront (another's is left alone); True if it was
+    active. The UPDATE's condition makes a second revocation a no-op with no second audit row."""
     revoked = (
-        ApiKey.objects.for_storefront(storefront)
-        .filter(pk=api_key.pk, revoked_at__isnull=True)
+        type(item)
+        .objects.for_storefront(storefront)
+        .filter(pk=item.pk, revoked_at__isnull=True)
         .update(revoked_at=timezone.now())
     )
     if revoked:
-        record(storefront=storefront, actor=actor, action="api_key.revoked", prefix=api_key.prefix)
+        record(storefront=storefront, actor=actor, action=action, **detail)
+    return bool(revoked)
+
+
+@transaction.atomic
+def revoke_api_key(*, storefront: Storefront, api_key: ApiKey, actor=None) -> bool:
+    return _revoke(
+        storefront=storefront,
+        item=api_key,
+        actor=actor,
+        action="api_key.revoked",
+        prefix=api_key.prefix,
+    )
 
 
 def authenticate_api_key(raw_key: str) -> ApiKey | None:
@@ -201,16 +215,11 @@ def add_provider_secret(
 @transaction.atomic
 def revoke_provider_secret(
     *, storefront: Storefront, provider_secret: ProviderSecret, actor=None
-) -> None:
-    revoked = (
-        ProviderSecret.objects.for_storefront(storefront)
-        .filter(pk=provider_secret.pk, revoked_at__isnull=True)
-        .update(revoked_at=timezone.now())
+) -> bool:
+    return _revoke(
+        storefront=storefront,
+        item=provider_secret,
+        actor=actor,
+        action="secret.revoked",
+        provider=provider_secret.provider,
     )
-    if revoked:
-        record(
-            storefront=storefront,
-            actor=actor,
-            action="secret.revoked",
-            provider=provider_secret.provider,
-        )

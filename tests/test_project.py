@@ -31,3 +31,14 @@ def test_seed_demo_is_idempotent(settings):
     call_command("seed_demo", stdout=out)
     assert Storefront.objects.filter(slug="demo").count() == 1
     assert "merchant@example.com" in out.getvalue()
+
+
+def test_celery_acknowledges_late_and_speaks_json_only():
+    from config.celery import app
+
+    conf = app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.worker_prefetch_multiplier == 1

@@ -91,3 +91,12 @@ def test_revoking_another_storefronts_secret_does_nothing(two_storefronts):
     assert active_provider_secrets(storefront=bravo.storefront, provider="stripe") == [
         "whsec_bravobravobravobravo"
     ]
+
+
+@pytest.mark.django_db
+def test_revoking_twice_leaves_one_audit_row(make_tenant):
+    tenant = make_tenant("Alpha", SECRET)
+    kwargs = {"storefront": tenant.storefront, "provider_secret": tenant.stripe_secret}
+    assert services.revoke_provider_secret(**kwargs) is True
+    assert services.revoke_provider_secret(**kwargs) is False
+    assert tenant.storefront.audit_logs.filter(action="secret.revoked").count() == 1
