@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from cryptography.fernet import Fernet
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "anymail",
     "storefront_settings",
@@ -158,7 +160,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # `expires`: a run not started by the next tick is dropped, so a backlog never piles up.
+    "send-due-messages": {
+        "task": "notifications.tasks.send_due_messages",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
+    "fail-stale-sends": {
+        "task": "notifications.tasks.fail_stale_sends",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -225,7 +239,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # Brand colours come in a <style> element carrying the request's nonce.
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:", "https:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -240,6 +255,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

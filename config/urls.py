@@ -3,12 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
 from config.health import healthz
-from dashboard.api import CurrentStorefrontView
+from dashboard.api import CurrentStorefrontView, MessageViewSet
+
+router = SimpleRouter()
+router.register("messages", MessageViewSet, basename="message")
 
 api_v1 = [
     path("storefront/", CurrentStorefrontView.as_view(), name="current-storefront"),
+    *router.urls,
 ]
 
 urlpatterns = [
@@ -18,6 +23,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", include("dashboard.urls")),
     path("api/v1/", include(api_v1)),
+    path("", include("notifications.urls")),
+    # anymail's tracking webhooks: /webhooks/email/<esp>/tracking/
+    path("webhooks/email/", include("anymail.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]

@@ -1,12 +1,14 @@
+import datetime
 import hashlib
 import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from stdnum.fr import siren, siret
 
 from storefront_settings.fields import EncryptedTextField
 from storefront_settings.tenancy import TenantModel
@@ -20,6 +22,18 @@ def new_public_id() -> str:
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def validate_company_number(value: str) -> None:
+    """A French SIREN (9 digits) or SIRET (14 digits), with its check digit."""
+    digits = value.replace(" ", "")
+    if not (siren.is_valid(digits) or siret.is_valid(digits)):
+        raise ValidationError(
+            _("Enter a SIREN (9 digits) or a SIRET (14 digits) as registered; check the digits.")
+        )
+
+
+validate_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1D2330."))
 
 
 class Language(models.TextChoices):
@@ -45,11 +59,62 @@ class Storefront(models.Model):
     shop_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Brand, shown in every email and on the buyer's pages.
+    logo_url = models.URLField(blank=True)
+    brand_colour = models.CharField(max_length=7, default="#1D2330", validators=[validate_colour])
+    accent_colour = models.CharField(max_length=7, default="#2356D8", validators=[validate_colour])
+
+    # Trust details a shop must show its buyers (French consumer law asks for most of them).
+    legal_name = models.CharField(max_length=200, blank=True)
+    company_number = models.CharField(
+        max_length=20, blank=True, validators=[validate_company_number], help_text="SIREN or SIRET"
+    )
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    support_email = models.EmailField(blank=True)
+    support_phone = models.CharField(max_length=40, blank=True)
+    support_hours = models.CharField(
+        max_length=200, blank=True, help_text=_("For example: Monday to Friday, 9:00 to 18:00")
+    )
+    terms_url = models.URLField(blank=True)
+    returns_url = models.URLField(blank=True)
+    withdrawal_url = models.URLField(blank=True)
+    privacy_url = models.URLField(blank=True)
+
+    # Guards on buyer messages: never more than this many a day to one buyer, and none during
+    # quiet hours in the storefront's time zone (due messages wait for the morning).
+    buyer_messages_per_day = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
+    quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def quiet_hours_end_after(self, moment: datetime.datetime) -> datetime.datetime | None:
+        """When the quiet hours around `moment` end, or None if `moment` is not in them."""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start == end:
+            return None
+        local = moment.astimezone(self.zone)
+        now = local.time()
+        in_quiet = (start <= now < end) if start < end else (now >= start or now < end)
+        if not in_quiet:
+            return None
+        day = local.date() if now < end else local.date() + datetime.timedelta(days=1)
+        # Built as a local wall-clock time, so a daylight-saving change is handled by zoneinfo.
+        return datetime.datetime.combine(day, end, tzinfo=self.zone)
 
 
 class Membership(TenantModel):
@@ -63,6 +128,9 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    receives_alerts = models.BooleanField(
+        default=True, help_text=_("Emails about failed payments and parcels in trouble.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

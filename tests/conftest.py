@@ -56,3 +56,29 @@ def two_storefronts(make_tenant):
         make_tenant("Alpha", "whsec_alphaalphaalphaalpha"),
         make_tenant("Bravo", "whsec_bravobravobravobravo"),
     )
+
+
+@pytest.fixture
+def schedule_message():
+    """Schedule a test email, due now unless told otherwise."""
+    import itertools
+
+    from django.utils import timezone
+
+    from notifications import services
+
+    counter = itertools.count()
+
+    def schedule(storefront, **overrides):
+        fields = {
+            "to": "buyer@example.com",
+            "template": "test_message",
+            "context": {"requested_by": "Camille", "settings_url": "https://shop.example/s"},
+            "send_at": timezone.now(),
+            "idempotency_key": f"test-{next(counter)}",
+            "kind": "test",
+        }
+        fields.update(overrides)
+        return services.schedule(storefront, **fields)
+
+    return schedule

@@ -1,0 +1,157 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from storefront_settings.models import Language, Storefront
+from storefront_settings.tenancy import TenantModel
+
+
+class Audience(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    MERCHANT = "merchant", _("Merchant")
+
+
+class Message(TenantModel):
+    """One email, from the moment it is scheduled to what the ESP said about it.
+
+    Lifecycle: scheduled → sending → sent / failed, or scheduled → cancelled / suppressed. A row
+    is claimed (scheduled → sending, committed) before it is handed to the ESP, so a second
+    worker never sends it again; `next_attempt_at` is when it may next be claimed, moved by
+    quiet hours, the daily cap and retries, while `send_at` keeps the time the caller asked for.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        SUPPRESSED = "suppressed", _("Suppressed")
+
+    class Delivery(models.TextChoices):
+        """What the ESP reported after sending; later, stronger news replaces earlier."""
+
+        NONE = "", _("No news")
+        DEFERRED = "deferred", _("Deferred")
+        DELIVERED = "delivered", _("Delivered")
+        OPENED = "opened", _("Opened")
+        CLICKED = "clicked", _("Clicked")
+        REJECTED = "rejected", _("Rejected")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=60, help_text="A short machine name: payment_recovery…")
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.BUYER)
+    to = models.EmailField()
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    locale = models.CharField(max_length=5, choices=Language.choices)
+    idempotency_key = models.CharField(max_length=200)
+    group = models.CharField(max_length=200, blank=True, db_index=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    send_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    # As sent: what the buyer actually received, kept for the merchant and for ops.
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    delivery = models.CharField(max_length=12, choices=Delivery.choices, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+
+    # What the message is about (a lost sale, a shipment…), without knowing its app.
+    about_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    about_id = models.CharField(max_length=64, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "idempotency_key"], name="uniq_message_idempotency_key"
+            ),
+        ]
+        indexes = [
+            # The claim query: due scheduled messages, oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="scheduled"),
+                name="message_due",
+            ),
+            # The daily cap: recent messages to one recipient.
+            models.Index(fields=["storefront", "to", "last_attempt_at"], name="message_recipient"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to} ({self.status})"
+
+    @property
+    def is_buyer_facing(self) -> bool:
+        return self.audience == Audience.BUYER
+
+
+class Suppression(TenantModel):
+    """An address this storefront never writes to again (buyer messages)."""
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+        MANUAL = "manual", _("Added by hand")
+
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="suppressions"
+    )
+    email = models.EmailField(help_text="Stored lower-case.")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["storefront", "email"], name="uniq_suppression"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.reason})"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class EmailEvent(TenantModel):
+    """One event an ESP reported about a sent message, stored once per ESP event id."""
+
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="email_events"
+    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    esp = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=30)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "esp", "event_id"], name="uniq_email_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.esp} {self.event_type} for message {self.message_id}"

@@ -1,0 +1,409 @@
+"""The outbox's verbs: the only way other apps use notifications.
+
+schedule() writes a Message once per idempotency key; cancel() stops a group; send_due() claims
+what is due and hands it to the email backend (any anymail ESP, or Django's own).
+"""
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr, make_msgid, parseaddr
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.utils import timezone
+
+from notifications.models import Audience, Message, Suppression
+from notifications.rendering import available_templates, render
+from storefront_settings.models import Membership, Storefront
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+CAP_WINDOW = timedelta(hours=24)
+# A message left in `sending` this long belongs to a worker that died mid-send.
+STALE_SEND = timedelta(minutes=15)
+CLAIM_BATCH = 50
+
+Status = Message.Status
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def schedule(
+    storefront: Storefront,
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    send_at: datetime,
+    idempotency_key: str,
+    kind: str,
+    group: str = "",
+    locale: str | None = None,
+    audience: str = Audience.BUYER,
+    about=None,
+) -> Message:
+    """Schedule one email; with a key already used, return that message and do nothing more.
+
+    `context` must be JSON (it is stored and rendered when the message is sent, with the brand
+    the storefront has then). `about` is any model instance the message concerns.
+    """
+    to = normalise_email(to)
+    validate_email(to)
+    if template not in available_templates():
+        raise TemplateDoesNotExist(f"emails/{template}/")
+    if timezone.is_naive(send_at):
+        raise ValueError("send_at must be timezone-aware")
+    status, note = Status.SCHEDULED, ""
+    if audience == Audience.BUYER and _suppressed(storefront, to):
+        status, note = Status.SUPPRESSED, "The address is on the suppression list."
+    message = Message(
+        storefront=storefront,
+        kind=kind,
+        audience=audience,
+        to=to,
+        template=template,
+        context=context,
+        locale=locale or storefront.language,
+        idempotency_key=idempotency_key,
+        group=group,
+        status=status,
+        last_error=note,
+        send_at=send_at,
+        next_attempt_at=send_at,
+    )
+    if about is not None:
+        message.about_type = ContentType.objects.get_for_model(about)
+        message.about_id = str(about.pk)
+    # INSERT … ON CONFLICT DO NOTHING on (storefront, idempotency_key): concurrent callers with
+    # one key all get the single row that won, never an IntegrityError.
+    Message.objects.bulk_create([message], ignore_conflicts=True)
+    return Message.objects.for_storefront(storefront).get(idempotency_key=idempotency_key)
+
+
+def cancel(storefront: Storefront, group: str) -> int:
+    """Cancel every message of a group not yet handed to the ESP; return how many."""
+    if not group:
+        raise ValueError("cancel needs a group")
+    return (
+        Message.objects.for_storefront(storefront)
+        .filter(group=group, status=Status.SCHEDULED)
+        .update(status=Status.CANCELLED, updated_at=timezone.now())
+    )
+
+
+def suppress(storefront: Storefront, email: str, reason: str, note: str = "") -> Suppression:
+    """Add an address to the storefront's suppression list (once) and suppress what is queued."""
+    email = normalise_email(email)
+    Suppression.objects.bulk_create(
+        [Suppression(storefront=storefront, email=email, reason=reason, note=note)],
+        ignore_conflicts=True,
+    )
+    (
+        Message.objects.for_storefront(storefront)
+        .filter(to=email, audience=Audience.BUYER, status=Status.SCHEDULED)
+        .update(
+            status=Status.SUPPRESSED,
+            last_error="The address is on the suppression list.",
+            updated_at=timezone.now(),
+        )
+    )
+    return Suppression.objects.for_storefront(storefront).get(email=email)
+
+
+def _suppressed(storefront: Storefront, email: str) -> bool:
+    return Suppression.objects.for_storefront(storefront).filter(email=email).exists()
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def send_due(
+    *, now: datetime | None = None, batch_size: int = CLAIM_BATCH, max_seconds: float | None = None
+) -> SendReport:
+    """Send every message that is due, batch by batch; safe to run in several workers at once.
+
+    With max_seconds, no new batch is claimed after that long, so a beat task stays well inside
+    Celery's time limit (a task killed mid-send leaves messages in `sending`)."""
+    report = SendReport()
+    started = time.monotonic()
+    with get_connection() as backend:
+        while max_seconds is None or time.monotonic() - started < max_seconds:
+            batch_time = now or timezone.now()
+            claimed = _claim(batch_time, batch_size, report)
+            if claimed is None:
+                break
+            for message in claimed:
+                _deliver(message, backend, report, batch_time)
+    return report
+
+
+def _claim(now: datetime, batch_size: int, report: SendReport) -> list[Message] | None:
+    """Lock a batch of due messages (skipping those another worker holds), apply the guards,
+    and commit the ones to send as `sending` before any is handed to the ESP. None when
+    nothing was due."""
+    with transaction.atomic():
+        due = list(
+            # Beat jobs serve every tenant: crossing tenants is the point here.
+            Message.unscoped.select_for_update(skip_locked=True, of=("self",))
+            .select_related("storefront")
+            .filter(status=Status.SCHEDULED, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:batch_size]
+        )
+        if not due:
+            return None
+        suppressed = _suppressed_recipients(due)
+        _lock_recipients(due)
+        to_send = []
+        for message in due:
+            if (message.storefront_id, message.to, message.audience) in suppressed:
+                message.status = Status.SUPPRESSED
+                message.last_error = (
+                    "The address is on the suppression list."
+                    if message.is_buyer_facing
+                    else "The member turned off these alerts."
+                )
+                report.suppressed += 1
+            elif later := _guard(message, now):
+                message.next_attempt_at = later
+                report.deferred += 1
+            else:
+                message.status = Status.SENDING
+                message.attempts += 1
+                message.last_attempt_at = now
+                to_send.append(message)
+            message.save(
+                update_fields=[
+                    "status",
+                    "last_error",
+                    "next_attempt_at",
+                    "attempts",
+                    "last_attempt_at",
+                    "updated_at",
+                ]
+            )
+    return to_send
+
+
+def _suppressed_recipients(messages: list[Message]) -> set[tuple[int, str, str]]:
+    """(storefront, address, audience) of the batch that must not be written to."""
+    storefront_ids = {m.storefront_id for m in messages}
+    addresses = {m.to for m in messages}
+    blocked = {
+        (storefront_id, email, Audience.BUYER)
+        for storefront_id, email in Suppression.unscoped.filter(
+            storefront_id__in=storefront_ids, email__in=addresses
+        ).values_list("storefront_id", "email")
+    }
+    opted_out = Membership.unscoped.filter(
+        storefront_id__in=storefront_ids, receives_alerts=False
+    ).values_list("storefront_id", "user__email")
+    blocked |= {(sid, normalise_email(email), Audience.MERCHANT) for sid, email in opted_out}
+    return blocked
+
+
+def _lock_recipients(messages: list[Message]) -> None:
+    # The daily cap counts what was sent to one buyer; two workers deciding for the same buyer
+    # at once would both see room for one more. A transaction-scoped advisory lock per
+    # recipient serialises them; taking the locks in sorted order rules out deadlock.
+    keys = sorted({f"{m.storefront_id}:{m.to}" for m in messages if m.is_buyer_facing})
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(%s::text[]) AS key "
+                "ORDER BY key",
+                [keys],
+            )
+
+
+def _guard(message: Message, now: datetime) -> datetime | None:
+    """When a buyer message must wait (quiet hours, daily cap), the time it may go; else None."""
+    if not message.is_buyer_facing:
+        return None
+    storefront = message.storefront
+    if quiet_end := storefront.quiet_hours_end_after(now):
+        return quiet_end
+    recent = (
+        Message.objects.for_storefront(storefront)
+        .filter(
+            to=message.to,
+            audience=Audience.BUYER,
+            status__in=[Status.SENDING, Status.SENT],
+            last_attempt_at__gt=now - CAP_WINDOW,
+        )
+        .order_by("last_attempt_at")
+        .values_list("last_attempt_at", flat=True)
+    )
+    recent = list(recent[: storefront.buyer_messages_per_day])
+    if len(recent) >= storefront.buyer_messages_per_day:
+        return recent[0] + CAP_WINDOW
+    return None
+
+
+def _deliver(message: Message, backend, report: SendReport, now: datetime) -> None:
+    storefront = message.storefront
+    try:
+        rendered = render(
+            template=message.template,
+            storefront=storefront,
+            context=message.context,
+            locale=message.locale,
+            recipient=message.to,
+            audience=message.audience,
+        )
+    except (TemplateDoesNotExist, TemplateSyntaxError) as error:
+        # A broken template will not mend itself: fail now rather than retry.
+        _finish(message, status=Status.FAILED, last_error=_describe(error))
+        report.failed += 1
+        report.errors.append(_describe(error))
+        return
+    email = _email(message, rendered, backend)
+    try:
+        backend.send_messages([email])
+    except Exception as error:  # noqa: BLE001 - any ESP or network failure is retried
+        report.errors.append(_describe(error))
+        if message.attempts >= MAX_ATTEMPTS:
+            _finish(message, status=Status.FAILED, last_error=_describe(error))
+            report.failed += 1
+        else:
+            _finish(
+                message,
+                status=Status.SCHEDULED,
+                last_error=_describe(error),
+                next_attempt_at=now + retry_delay(message.attempts),
+            )
+            report.retried += 1
+        logger.warning(
+            "message %s not sent (attempt %s): %s",
+            message.pk,
+            message.attempts,
+            type(error).__name__,
+        )
+        return
+    anymail_status = getattr(email, "anymail_status", None)
+    esp_id = (anymail_status and anymail_status.message_id) or email.extra_headers["Message-ID"]
+    _finish(
+        message,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        esp_message_id=str(esp_id)[:200],
+        subject=rendered.subject[:300],
+        body_text=rendered.text,
+        body_html=rendered.html,
+    )
+    report.sent += 1
+
+
+def _email(message: Message, rendered, backend) -> EmailMultiAlternatives:
+    storefront = message.storefront
+    headers = {
+        "Message-ID": make_msgid(idstring=f"m{message.pk}", domain=_mail_domain()),
+        # RFC 8058 one-click unsubscribe: mail clients POST to the link with no cookie.
+        "List-Unsubscribe": f"<{rendered.unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "X-Aftersale-Message": str(message.pk),
+    }
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=_from_address(storefront),
+        to=[message.to],
+        headers=headers,
+        connection=backend,
+    )
+    if storefront.support_email:
+        email.reply_to = [storefront.support_email]
+    email.attach_alternative(rendered.html, "text/html")
+    # Read by anymail backends, ignored by Django's own: the ESP echoes them in its webhooks.
+    email.metadata = {"message": str(message.pk), "storefront": storefront.public_id}
+    email.tags = [message.kind]
+    return email
+
+
+def _from_address(storefront: Storefront) -> str:
+    # The shop's name as display name, on the platform's verified sending address.
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((storefront.name, address))
+
+
+def _mail_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 30 s, 1 min, 2 min… capped at an hour."""
+    delay = min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _finish(message: Message, *, status: str, **fields) -> None:
+    """Record the outcome of a send, only if the row is still ours (`sending`)."""
+    Message.objects.for_storefront(message.storefront).filter(
+        pk=message.pk, status=Status.SENDING
+    ).update(status=status, updated_at=timezone.now(), **fields)
+
+
+def fail_stale_sends(*, now: datetime | None = None) -> int:
+    """Mark messages whose worker died mid-send as failed, for a person to look at.
+
+    Such a message may or may not have reached the ESP. Retrying it could send it twice, so it
+    is not retried: ops see it in admin with this explanation and can resend it."""
+    now = now or timezone.now()
+    return Message.unscoped.filter(
+        status=Status.SENDING, last_attempt_at__lt=now - STALE_SEND
+    ).update(
+        status=Status.FAILED,
+        updated_at=now,
+        last_error=(
+            "The worker stopped while handing this message to the email provider. It may have "
+            "been sent, so it was not retried; resend it if the recipient did not receive it."
+        ),
+    )
+
+
+def resend(message: Message) -> bool:
+    """Put a failed message back in the queue, due now (ops' action in admin)."""
+    now = timezone.now()
+    return bool(
+        Message.objects.for_storefront(message.storefront)
+        .filter(pk=message.pk, status=Status.FAILED)
+        .update(status=Status.SCHEDULED, next_attempt_at=now, attempts=0, updated_at=now)
+    )
+
+
+def opt_out_member_alerts(storefront: Storefront, email: str) -> int:
+    """A member stops merchant alerts for this storefront; returns how many memberships changed."""
+    users = get_user_model().objects.filter(email__iexact=email)
+    return (
+        Membership.objects.for_storefront(storefront)
+        .filter(user__in=users)
+        .update(receives_alerts=False)
+    )

@@ -1,0 +1,245 @@
+"""The outbox: one message per key, one send per message, retries, cancellation."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Message
+
+# Daytime in Paris, outside the default quiet hours (21:00–08:00).
+NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def alpha(make_tenant):
+    return make_tenant("Alpha", "whsec_alphaalphaalphaalpha").storefront
+
+
+def run_in_threads(count, target):
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_key_scheduled_50_times_concurrently_is_one_message_and_one_send(
+    alpha, schedule_message
+):
+    run_in_threads(50, lambda: schedule_message(alpha, idempotency_key="order-1:recovery"))
+    assert Message.objects.for_storefront(alpha).count() == 1
+    run_in_threads(2, lambda: services.send_due(now=NOON_PARIS))
+    assert len(mail.outbox) == 1
+    message = Message.objects.for_storefront(alpha).get()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 1
+
+
+@pytest.mark.django_db
+def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(alpha, schedule_message):
+    first = schedule_message(alpha, idempotency_key="k")
+    services.send_due(now=NOON_PARIS)
+    again = schedule_message(alpha, idempotency_key="k", to="other@example.com")
+    services.send_due(now=NOON_PARIS)
+    assert again.pk == first.pk
+    assert again.to == "buyer@example.com"
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_send_each_message_once(alpha, schedule_message):
+    for n in range(60):
+        schedule_message(alpha, to=f"buyer{n}@example.com")
+    run_in_threads(2, lambda: services.send_due(now=NOON_PARIS, batch_size=7))
+    recipients = [email.to[0] for email in mail.outbox]
+    assert len(recipients) == 60
+    assert len(set(recipients)) == 60
+    assert set(Message.objects.for_storefront(alpha).values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_a_sent_message_keeps_what_was_sent(alpha, schedule_message):
+    message = schedule_message(alpha)
+    services.send_due(now=NOON_PARIS)
+    message.refresh_from_db()
+    email = mail.outbox[0]
+    assert message.subject == email.subject == "A test email from Alpha"
+    assert message.body_text == email.body
+    assert message.body_html == email.alternatives[0].content
+    assert message.esp_message_id == email.extra_headers["Message-ID"]
+    assert message.sent_at is not None
+    assert email.from_email.startswith("Alpha <")
+
+
+@pytest.mark.django_db
+def test_a_message_not_yet_due_waits(alpha, schedule_message):
+    schedule_message(alpha, send_at=NOON_PARIS + timedelta(hours=1))
+    assert services.send_due(now=NOON_PARIS).claimed == 0
+    assert services.send_due(now=NOON_PARIS + timedelta(hours=1)).sent == 1
+
+
+@pytest.mark.django_db
+def test_a_cancelled_group_sends_nothing(alpha, schedule_message):
+    schedule_message(alpha, group="order-7", send_at=NOON_PARIS)
+    schedule_message(alpha, group="order-7", send_at=NOON_PARIS + timedelta(days=1))
+    schedule_message(alpha, group="order-8", send_at=NOON_PARIS)
+    assert services.cancel(alpha, "order-7") == 2
+    services.send_due(now=NOON_PARIS + timedelta(days=2))
+    assert [email.to for email in mail.outbox] == [["buyer@example.com"]]
+    statuses = (
+        Message.objects.for_storefront(alpha).order_by("group").values_list("group", "status")
+    )
+    assert list(statuses) == [
+        ("order-7", "cancelled"),
+        ("order-7", "cancelled"),
+        ("order-8", "sent"),
+    ]
+
+
+@pytest.mark.django_db
+def test_cancel_leaves_another_storefronts_group_alone(two_storefronts, schedule_message):
+    alpha, bravo = (tenant.storefront for tenant in two_storefronts)
+    schedule_message(bravo, group="order-1")
+    assert services.cancel(alpha, "order-1") == 0
+    assert Message.objects.for_storefront(bravo).get().status == "scheduled"
+
+
+class FlakyBackend:
+    """An email backend that fails its first `failures` sends, then accepts."""
+
+    failures = 0
+    calls = 0
+
+    def __init__(self, **kwargs):
+        pass
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send_messages(self, messages):
+        FlakyBackend.calls += 1
+        if FlakyBackend.calls <= FlakyBackend.failures:
+            raise ConnectionError("ESP unreachable")
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    FlakyBackend.calls = 0
+    return FlakyBackend
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_message, flaky):
+    flaky.failures = 3
+    message = schedule_message(alpha)
+    now = NOON_PARIS
+    delays = []
+    for _ in range(3):
+        assert services.send_due(now=now).retried == 1
+        message.refresh_from_db()
+        assert message.status == "scheduled"
+        assert "ConnectionError: ESP unreachable" in message.last_error
+        delays.append(message.next_attempt_at - now)
+        now = message.next_attempt_at
+    # Exponential with jitter: 15–30 s, 30–60 s, 60–120 s.
+    assert timedelta(seconds=14) < delays[0] < timedelta(seconds=31)
+    assert timedelta(seconds=29) < delays[1] < timedelta(seconds=61)
+    assert timedelta(seconds=59) < delays[2] < timedelta(seconds=121)
+    assert services.send_due(now=now).sent == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == ("sent", 4, "")
+
+
+@pytest.mark.django_db
+def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedule_message, flaky):
+    flaky.failures = 100
+    message = schedule_message(alpha)
+    now = NOON_PARIS
+    for _ in range(services.MAX_ATTEMPTS):
+        services.send_due(now=now)
+        message.refresh_from_db()
+        now = max(now, message.next_attempt_at)
+    assert message.status == "failed"
+    assert message.attempts == services.MAX_ATTEMPTS
+    assert message.last_error == "ConnectionError: ESP unreachable"
+    assert services.send_due(now=now + timedelta(days=1)).claimed == 0
+    assert services.resend(message) is True
+    flaky.failures = 0
+    assert services.send_due(now=timezone.now()).sent == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(alpha, schedule_message):
+    message = schedule_message(alpha)
+    Message.objects.for_storefront(alpha).filter(pk=message.pk).update(
+        status="sending", last_attempt_at=timezone.now() - timedelta(minutes=20), attempts=1
+    )
+    assert services.fail_stale_sends() == 1
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert "may have been sent" in message.last_error
+    assert services.send_due(now=timezone.now()).claimed == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_schedule_refuses_bad_input(alpha, schedule_message):
+    from django.core.exceptions import ValidationError
+    from django.template import TemplateDoesNotExist
+
+    with pytest.raises(ValidationError):
+        schedule_message(alpha, to="not an email")
+    with pytest.raises(TemplateDoesNotExist):
+        schedule_message(alpha, template="no_such_template")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        schedule_message(alpha, send_at=datetime(2026, 1, 1))  # noqa: DTZ001
+    assert Message.objects.for_storefront(alpha).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_message_names_what_it_is_about(alpha, schedule_message):
+    message = schedule_message(alpha, about=alpha)
+    assert message.about == alpha
+
+
+@pytest.mark.django_db
+@override_settings(DEFAULT_FROM_EMAIL="Aftersale <mail@aftersale.example>")
+def test_every_email_carries_one_click_unsubscribe(alpha, schedule_message):
+    schedule_message(alpha)
+    services.send_due(now=NOON_PARIS)
+    headers = mail.outbox[0].extra_headers
+    assert headers["List-Unsubscribe"].startswith("<https://aftersale.test/u/")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["Message-ID"].endswith("@aftersale.example>")
