@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # The demo runs with DEBUG on: console email, development secrets kept under .data/.
 DEMO_ENV := DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: install demo test lint web worker beat stop clean
+.PHONY: install demo test lint web worker beat stop clean samples messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Aftersale needs Python 3.11 or newer; set PYTHON=python3.11") if sys.version_info < (3, 11) else None'
@@ -46,3 +46,13 @@ stop: install
 
 clean: stop
 	rm -rf .data $(VENV)
+
+# Every email template rendered in every language, into samples/ (open samples/index.html).
+samples: install
+	DEBUG=true $(BIN)/python manage.py email_samples --output samples
+
+# Extract the strings to translate into locale/fr/LC_MESSAGES/django.po, and compile it after
+# editing (both need GNU gettext: apt-get install gettext, brew install gettext).
+messages: install
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr --no-location --ignore=.venv --ignore=.data --ignore=tests --ignore=bench
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv

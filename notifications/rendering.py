@@ -3,7 +3,8 @@
 A template is a folder `emails/<name>/` in any app's `templates/` (or the project's) holding
 `subject.txt`, `body.txt` and `body.html`, which extend `emails/_base.txt` and `_base.html`
 so every message carries the storefront's brand and trust details. `sample.json` beside them
-is the caller's context for samples and tests (`make samples`).
+gives, for samples and tests (`make samples`), the audience ("buyer" or "merchant") and a
+context as a caller would pass it.
 """
 
 import json
@@ -46,9 +47,11 @@ def available_templates() -> dict[str, Path]:
     return found
 
 
-def sample_context(name: str) -> dict:
-    sample = available_templates()[name] / "sample.json"
-    return json.loads(sample.read_text()) if sample.exists() else {}
+def sample(name: str) -> dict:
+    """{"audience": …, "context": {…}} for a template, from its sample.json."""
+    path = available_templates()[name] / "sample.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return {"audience": data.get("audience", "buyer"), "context": data.get("context", {})}
 
 
 def unsubscribe_token(*, storefront_id: int, email: str, audience: str, locale: str) -> str:

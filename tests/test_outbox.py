@@ -83,12 +83,21 @@ def test_a_sent_message_keeps_what_was_sent(alpha, schedule_message):
     services.send_due(now=NOON_PARIS)
     message.refresh_from_db()
     email = mail.outbox[0]
-    assert message.subject == email.subject == "A test email from Alpha"
+    # The storefront's language (French) unless the message names one.
+    assert message.subject == email.subject == "Un e-mail de test de Alpha"
     assert message.body_text == email.body
     assert message.body_html == email.alternatives[0].content
     assert message.esp_message_id == email.extra_headers["Message-ID"]
     assert message.sent_at is not None
     assert email.from_email.startswith("Alpha <")
+
+
+@pytest.mark.django_db
+def test_a_message_in_the_buyers_language(alpha, schedule_message):
+    schedule_message(alpha, locale="en")
+    services.send_due(now=NOON_PARIS)
+    assert mail.outbox[0].subject == "A test email from Alpha"
+    assert "Unsubscribe:" in mail.outbox[0].body
 
 
 @pytest.mark.django_db
