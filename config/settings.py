@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Failed-payment recovery and shipment updates for online shops.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "storefront_settings.models.Language"},
 }
 
 LOGGING = {

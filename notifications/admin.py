@@ -2,12 +2,11 @@ from django.contrib import admin
 
 from notifications import services
 from notifications.models import EmailEvent, Message, Suppression
-from storefront_settings.admin import TenantAdmin
+from storefront_settings.admin import TenantAdmin, TenantInline
 
 
-class EmailEventInline(admin.TabularInline):
+class EmailEventInline(TenantInline):
     model = EmailEvent
-    extra = 0
     can_delete = False
     fields = ["occurred_at", "esp", "event_type", "description"]
     readonly_fields = fields

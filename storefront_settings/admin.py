@@ -5,15 +5,21 @@ from django.utils import timezone
 from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
 
 
-class TenantAdmin(admin.ModelAdmin):
+class UnscopedAdminMixin:
     """Ops staff see every tenant: admin is where crossing tenants is intended."""
-
-    list_select_related = ["storefront"]
 
     def get_queryset(self, request):
         queryset = self.model.unscoped.get_queryset()
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
+
+
+class TenantAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+    list_select_related = ["storefront"]
+
+
+class TenantInline(UnscopedAdminMixin, admin.TabularInline):
+    extra = 0
 
 
 class MembershipInline(admin.TabularInline):

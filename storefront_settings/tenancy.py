@@ -29,6 +29,12 @@ class TenantQuerySet(models.QuerySet):
             clone._scoped = True
         return clone
 
+    def none(self):
+        # An empty result reveals nothing, whoever asks.
+        clone = super().none()
+        clone._scoped = True
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone._scoped = self._scoped

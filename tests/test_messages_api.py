@@ -96,3 +96,14 @@ def test_the_list_query_count_does_not_grow_with_the_page(
         schedule_message(tenant.storefront, to=f"b{n}@example.com", about=tenant.storefront)
     with django_assert_max_num_queries(5):
         assert get(client, tenant, "/api/v1/messages/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_openapi_schema_describes_the_messages_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/messages/" in paths
+    assert "/api/v1/messages/{id}/" in paths
+    parameters = {p["name"] for p in paths["/api/v1/messages/"]["get"]["parameters"]}
+    assert {"kind", "status", "to", "page"} <= parameters
