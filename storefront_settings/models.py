@@ -92,6 +92,24 @@ class Storefront(models.Model):
     quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
     quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
 
+    BRAND_FIELDS = ["logo_url", "brand_colour", "accent_colour"]
+    TRUST_FIELDS = [
+        "legal_name",
+        "company_number",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "support_email",
+        "support_phone",
+        "support_hours",
+        "terms_url",
+        "returns_url",
+        "withdrawal_url",
+        "privacy_url",
+    ]
+
     class Meta:
         ordering = ["name"]
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
 from storefront_settings.services import create_storefront
@@ -39,6 +40,11 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError("; ".join(error.messages), returncode=2) from None
             storefront = created.storefront
+            # The demo shop shows every brand and trust detail, like a real one would.
+            sample = full_storefront()
+            for name in [*Storefront.BRAND_FIELDS, *Storefront.TRUST_FIELDS, "shop_url"]:
+                setattr(storefront, name, getattr(sample, name))
+            storefront.save()
             self.stdout.write(f"API key (shown once): {created.raw_api_key}")
         self.stdout.write(
             self.style.SUCCESS(
