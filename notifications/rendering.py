@@ -54,6 +54,19 @@ def sample(name: str) -> dict:
     return {"audience": data.get("audience", "buyer"), "context": data.get("context", {})}
 
 
+def render_sample(name: str, *, storefront, locale: str) -> Rendered:
+    """A template rendered with its sample.json, for `make samples` and the template tests."""
+    example = sample(name)
+    return render(
+        template=name,
+        storefront=storefront,
+        context=example["context"],
+        locale=locale,
+        recipient="camille@example.com",
+        audience=example["audience"],
+    )
+
+
 def unsubscribe_token(*, storefront_id: int, email: str, audience: str, locale: str) -> str:
     # Signed, not encrypted: it names only what the link's owner already knows. It never
     # expires, as an unsubscribe link must work however old the email is.

@@ -36,6 +36,16 @@ class Tenant:
 
 
 @pytest.fixture
+def ops(client, db):
+    """A client logged in as an ops superuser (Django admin)."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("ops@example.com", "ops@example.com", "x")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
 def make_tenant(db):
     def make(name: str, secret: str) -> Tenant:
         membership = MembershipFactory(storefront__name=name, storefront__slug=name.lower())

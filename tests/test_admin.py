@@ -1,15 +1,7 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from storefront_settings.models import ApiKey, ProviderSecret
-
-
-@pytest.fixture
-def ops(client, db):
-    admin = get_user_model().objects.create_superuser("ops@example.com", "ops@example.com", "x")
-    client.force_login(admin)
-    return client
 
 
 @pytest.mark.django_db

@@ -1,20 +1,12 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from notifications.models import Message, Suppression
 
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 CHANGELIST = "admin:notifications_message_changelist"
-
-
-@pytest.fixture
-def ops(client, db):
-    admin = get_user_model().objects.create_superuser("ops@example.com", "ops@example.com", "x")
-    client.force_login(admin)
-    return client
 
 
 @pytest.mark.django_db

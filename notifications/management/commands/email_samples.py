@@ -1,7 +1,7 @@
 import html
 from pathlib import Path
 
-from notifications.rendering import available_templates, render, sample
+from notifications.rendering import available_templates, render_sample
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Language
@@ -21,16 +21,8 @@ class Command(BaseCommand):
         storefront = full_storefront()
         rows = []
         for name in sorted(available_templates()):
-            example = sample(name)
             for locale in Language.values:
-                rendered = render(
-                    template=name,
-                    storefront=storefront,
-                    context=example["context"],
-                    locale=locale,
-                    recipient="camille@example.com",
-                    audience=example["audience"],
-                )
+                rendered = render_sample(name, storefront=storefront, locale=locale)
                 stem = f"{name}.{locale}"
                 (output / f"{stem}.html").write_text(rendered.html)
                 (output / f"{stem}.txt").write_text(
