@@ -303,8 +303,10 @@ def _deliver(message: Message, backend, report: SendReport, now: datetime) -> No
             type(error).__name__,
         )
         return
-    anymail_status = getattr(email, "anymail_status", None)
-    esp_id = (anymail_status and anymail_status.message_id) or email.extra_headers["Message-ID"]
+    # An anymail ESP gives its own id (what its webhooks will name); Django's backends do not.
+    esp_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+    if esp_id is None:
+        esp_id = email.extra_headers["Message-ID"]
     _finish(
         message,
         status=Status.SENT,

@@ -252,3 +252,21 @@ def test_every_email_carries_one_click_unsubscribe(alpha, schedule_message):
     assert headers["List-Unsubscribe"].startswith("<https://aftersale.test/u/")
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["Message-ID"].endswith("@aftersale.example>")
+
+
+@pytest.mark.django_db
+def test_through_an_anymail_esp_the_esps_id_metadata_and_tag_are_kept(
+    alpha, schedule_message, settings
+):
+    # anymail's own test ESP: the anymail code path, no network.
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    message = schedule_message(alpha, kind="payment_recovery")
+    services.send_due(now=NOON_PARIS)
+    sent = mail.outbox[0]
+    assert sent.anymail_test_params["metadata"] == {
+        "message": str(message.pk),
+        "storefront": alpha.public_id,
+    }
+    assert sent.anymail_test_params["tags"] == ["payment_recovery"]
+    message.refresh_from_db()
+    assert message.esp_message_id == str(sent.anymail_status.message_id)
