@@ -11,6 +11,8 @@ RUN useradd --system --create-home --home-dir /home/aftersale aftersale
 COPY pyproject.toml README.md ./
 COPY config ./config
 COPY storefront_settings ./storefront_settings
+COPY inbound ./inbound
+COPY locale ./locale
 COPY notifications ./notifications
 COPY payments ./payments
 COPY tracking ./tracking

@@ -76,11 +76,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "anymail",
     "storefront_settings",
+    "inbound",
     "notifications",
     "payments",
     "tracking",
@@ -172,6 +174,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "requeue-inbound-events": {
+        "task": "inbound.tasks.requeue_unprocessed",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
+    "expire-lost-sales": {
+        "task": "payments.tasks.expire_lost_sales",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+}
+
+# Which task processes a stored webhook event, per provider. The inbound app stores and
+# enqueues; the domain app that understands the provider processes.
+INBOUND_PROCESSORS = {
+    "stripe": "payments.tasks.process_inbound_event",
+    "adyen": "payments.tasks.process_inbound_event",
+    "mollie": "payments.tasks.process_inbound_event",
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -1,6 +1,7 @@
 """The REST API under /api/v1/: API-key auth, every query scoped to the key's storefront."""
 
 import django_filters
+from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -8,10 +9,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from notifications.models import Message
+from payments import services as payments
+from payments.models import LostSale
+from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
 
 
@@ -118,3 +123,112 @@ class MessageViewSet(
 
     def get_queryset(self):
         return super().get_queryset().select_related("about_type").order_by("-send_at", "-id")
+
+
+class MessageSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "kind", "template", "to", "status", "send_at", "sent_at"]
+        read_only_fields = fields
+
+
+class LostSaleSerializer(serializers.ModelSerializer):
+    messages = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LostSale
+        fields = [
+            "id",
+            "order_reference",
+            "amount",
+            "currency",
+            "buyer_email",
+            "buyer_name",
+            "buyer_phone",
+            "reason",
+            "provider",
+            "codes",
+            "status",
+            "attempts",
+            "created_at",
+            "first_failed_at",
+            "last_failed_at",
+            "recovered_at",
+            "recovered_amount",
+            "recovered_after_click",
+            "messages",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MessageSummarySerializer(many=True))
+    def get_messages(self, lost_sale):
+        by_sale = self.context.get("messages_by_sale")
+        if by_sale is None:  # a single sale
+            by_sale = messages_by_sale(lost_sale.storefront, [lost_sale.pk])
+        return MessageSummarySerializer(by_sale.get(str(lost_sale.pk), []), many=True).data
+
+
+def messages_by_sale(storefront, sale_ids) -> dict[str, list[Message]]:
+    """The messages about each of these lost sales, in one query."""
+    content_type = ContentType.objects.get_for_model(LostSale)
+    found: dict[str, list[Message]] = {}
+    for message in (
+        Message.objects.for_storefront(storefront)
+        .filter(about_type=content_type, about_id__in=[str(pk) for pk in sale_ids])
+        .order_by("send_at", "pk")
+    ):
+        found.setdefault(message.about_id, []).append(message)
+    return found
+
+
+class LostSaleFilter(django_filters.FilterSet):
+    reason = django_filters.ChoiceFilter(choices=FailureReason.choices)
+    failed_after = django_filters.IsoDateTimeFilter(
+        field_name="last_failed_at", lookup_expr="gte", label="Failed at or after (ISO 8601)"
+    )
+    failed_before = django_filters.IsoDateTimeFilter(
+        field_name="last_failed_at", lookup_expr="lt", label="Failed before (ISO 8601)"
+    )
+    min_amount = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="gte", label="Minimum amount, in minor units", min_value=0
+    )
+
+    class Meta:
+        model = LostSale
+        fields = ["status", "reason", "failed_after", "failed_before", "min_amount"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Lost sales: failed payments and what became of them"),
+    retrieve=extend_schema(summary="One lost sale, with its messages"),
+)
+class LostSaleViewSet(
+    StorefrontScopedViewSet, viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelMixin
+):
+    model = LostSale
+    serializer_class = LostSaleSerializer
+    filterset_class = LostSaleFilter
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-last_failed_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = self.get_serializer_context()
+        context["messages_by_sale"] = messages_by_sale(
+            request.user.storefront, [sale.pk for sale in page]
+        )
+        serializer = self.get_serializer_class()(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(request=None, summary="Give up on an open sale: its emails stop")
+    @action(detail=True, methods=["post"], url_path="mark-lost")
+    def mark_lost(self, request, pk=None):
+        lost_sale = self.get_object()
+        if lost_sale.status != LostSale.Status.OPEN:
+            return Response(
+                {"detail": f"Only an open sale can be marked lost; it is {lost_sale.status}."},
+                status=409,
+            )
+        payments.mark_lost(lost_sale=lost_sale)
+        return Response(self.get_serializer(lost_sale).data)

@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.db import models
 from django.utils import timezone
 
-from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
+from storefront_settings.models import (
+    ApiKey,
+    AuditLog,
+    Membership,
+    ProviderSecret,
+    RecoveryPolicy,
+    Storefront,
+)
 
 
 class UnscopedAdminMixin:
@@ -98,3 +105,11 @@ class AuditLogAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RecoveryPolicy)
+class RecoveryPolicyAdmin(TenantAdmin):
+    list_display = ["storefront", "minimum_amount", "email_delays", "recovery_window_days"]
+    search_fields = ["storefront__slug", "storefront__name"]
+    autocomplete_fields = ["storefront"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -4,6 +4,7 @@ import secrets
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -58,6 +59,18 @@ class Storefront(models.Model):
     )
     shop_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Stripe Connect: the connected account whose events are this storefront's, and the
+    # storefront whose webhook endpoint receives them (the platform). Events that name the
+    # account are routed here only when they arrive at that platform's endpoint.
+    stripe_account_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_platform = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="connected_storefronts",
+    )
 
     # Brand, shown in every email and on the buyer's pages.
     logo_url = models.URLField(blank=True)
@@ -146,8 +159,16 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class AlertFrequency(models.TextChoices):
+        IMMEDIATE = "immediate", _("As it happens")
+        DAILY = "daily", _("A daily digest")
+
     receives_alerts = models.BooleanField(
         default=True, help_text=_("Emails about failed payments and parcels in trouble.")
+    )
+    alert_frequency = models.CharField(
+        max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.IMMEDIATE
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -229,6 +250,88 @@ class ProviderSecret(TenantModel):
 
     def __str__(self):
         return f"{self.get_provider_display()} secret …{self.hint}"
+
+
+class PaymentMethod(models.TextChoices):
+    """Other ways to pay a shop may accept, suggested when a card will not do."""
+
+    PAYPAL = "paypal", "PayPal"
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    APPLE_PAY = "apple_pay", "Apple Pay"
+    GOOGLE_PAY = "google_pay", "Google Pay"
+    KLARNA = "klarna", "Klarna"
+    ALMA = "alma", _("Alma (pay in instalments)")
+
+
+def default_email_delays() -> list[int]:
+    return [1, 24, 72]
+
+
+def validate_email_delays(value: list[int]) -> None:
+    if not 1 <= len(value) <= 3:
+        raise ValidationError(_("Give one to three delays, in hours."))
+    if any(delay < 0 for delay in value) or value != sorted(value):
+        raise ValidationError(_("Delays are hours after the failure, in increasing order."))
+
+
+def validate_checkout_url_template(value: str) -> None:
+    if value and "{order_reference}" not in value:
+        raise ValidationError(_("The template must contain {order_reference}."))
+
+
+class RecoveryPolicy(TenantModel):
+    """What Aftersale does for this storefront when a payment fails. One row per storefront,
+    made with the defaults on first use (RecoveryPolicy.for_storefront)."""
+
+    storefront = models.OneToOneField(
+        Storefront, on_delete=models.CASCADE, related_name="recovery_policy"
+    )
+    disabled_reasons = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text=_("Failure reasons for which no recovery email is sent."),
+    )
+    minimum_amount = models.PositiveIntegerField(
+        default=0, help_text=_("In minor units (cents): below it, no recovery email.")
+    )
+    email_delays = ArrayField(
+        models.PositiveIntegerField(),
+        default=default_email_delays,
+        validators=[validate_email_delays],
+        help_text=_("Hours after the failure for each recovery email (up to three)."),
+    )
+    discount_code = models.CharField(max_length=50, blank=True)
+    discount_wording = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("For example: a 10% code to make up for it"),
+    )
+    checkout_url_template = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[validate_checkout_url_template],
+        help_text=_("Where to pay again, e.g. https://shop.example/checkout/{order_reference}"),
+    )
+    other_payment_methods = ArrayField(
+        models.CharField(max_length=20, choices=PaymentMethod.choices), default=list, blank=True
+    )
+    recovery_window_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+
+    class Meta:
+        verbose_name_plural = "recovery policies"
+
+    def __str__(self):
+        return f"Recovery policy of {self.storefront}"
+
+    @classmethod
+    def for_storefront(cls, storefront: Storefront) -> "RecoveryPolicy":
+        policy, _created = cls.objects.for_storefront(storefront).get_or_create(
+            storefront=storefront
+        )
+        return policy
 
 
 class AuditLog(TenantModel):

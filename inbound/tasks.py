@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from inbound import services
+
+
+@shared_task(ignore_result=True)
+def requeue_unprocessed() -> int:
+    return services.requeue_unprocessed()

@@ -1,0 +1,144 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from inbound.models import InboundEvent
+from payments.reasons import FailureReason
+from storefront_settings.models import Provider, Storefront
+from storefront_settings.tenancy import TenantModel
+
+
+class LostSale(TenantModel):
+    """A sale in danger: one per order (and buyer), however many attempts failed.
+
+    open → recovered (a payment for the same order succeeded) or lost (the recovery window
+    passed, or the merchant said so). Recovered is final."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RECOVERED = "recovered", _("Recovered")
+        LOST = "lost", _("Lost")
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="lost_sales")
+    # The order reference, or the provider's payment id when the shop gave none, plus the
+    # buyer's address: what makes two failures the same sale.
+    key = models.CharField(max_length=400)
+    order_reference = models.CharField(max_length=200, blank=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    buyer_email = models.EmailField(blank=True)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_phone = models.CharField(max_length=40, blank=True)
+    amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Minor units")
+    currency = models.CharField(max_length=3, blank=True)
+    reason = models.CharField(max_length=40, choices=FailureReason.choices)
+    codes = models.JSONField(default=dict, blank=True, help_text="The provider's raw codes")
+    recovery_url = models.URLField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    attempts = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    recovered_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    recovery_clicked_at = models.DateTimeField(null=True, blank=True)
+    recovered_after_click = models.BooleanField(default=False)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["storefront", "key"], name="uniq_lost_sale"),
+        ]
+        indexes = [
+            models.Index(fields=["storefront", "status", "-last_failed_at"], name="lost_sale_list"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_reference or self.key} ({self.status})"
+
+    @property
+    def group(self) -> str:
+        """The notifications group of this sale's recovery emails."""
+        return f"lost-sale:{self.pk}"
+
+    @property
+    def is_reachable(self) -> bool:
+        return bool(self.buyer_email)
+
+
+class Payment(TenantModel):
+    """One payment as the provider knows it (a payment intent, a checkout, a PSP reference)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
+        SUCCEEDED = "succeeded", _("Succeeded")
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="payments")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Minor units")
+    currency = models.CharField(max_length=3, blank=True)
+    order_reference = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_phone = models.CharField(max_length=40, blank=True)
+    lost_sale = models.ForeignKey(
+        LostSale, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
+    # The `created` time of the newest event applied: an older event never overwrites it.
+    last_event_at = models.DateTimeField()
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.provider} payment {self.order_reference} ({self.status})"
+
+
+class PaymentReference(TenantModel):
+    """An id the provider uses for a payment: a payment intent, its charges, its checkout
+    session. Events name different ones; all lead to the same Payment."""
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    reference = models.CharField(max_length=255)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="references")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "provider", "reference"], name="uniq_payment_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class PaymentAttempt(TenantModel):
+    """One failed (or abandoned) attempt, as one provider event reported it."""
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="attempts")
+    inbound_event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The attempt as the provider identifies it (a charge id…): two events about one attempt
+    # (Stripe's charge.failed and payment_intent.payment_failed) record it once.
+    attempt_key = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    reason = models.CharField(max_length=40, choices=FailureReason.choices)
+    codes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "payment", "attempt_key"], name="uniq_payment_attempt"
+            ),
+        ]
+        ordering = ["occurred_at"]
+
+    def __str__(self):
+        return f"{self.reason} at {self.occurred_at:%Y-%m-%d %H:%M}"
