@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
@@ -178,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbound.tasks.requeue_unprocessed",
         "schedule": 30.0,
         "options": {"expires": 30},
+    },
+    "merchant-daily-digests": {
+        "task": "payments.tasks.send_daily_digests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
     },
     "expire-lost-sales": {
         "task": "payments.tasks.expire_lost_sales",

@@ -428,5 +428,61 @@ def _alert_members(lost_sale: LostSale) -> int:
     return count
 
 
+DIGEST_HOUR = 8  # local time of the storefront
+
+
+def send_daily_digests(*, now: datetime | None = None) -> int:
+    """At 08:00 in each storefront's time zone, schedule the digest of the last day's failed
+    payments for the members who chose it. Beat runs this hourly; the idempotency key (member
+    and local date) makes a second run in the same hour a no-op."""
+    now = now or timezone.now()
+    scheduled = 0
+    members = (
+        Membership.unscoped.filter(
+            receives_alerts=True, alert_frequency=Membership.AlertFrequency.DAILY
+        )
+        .select_related("storefront", "user")
+        .order_by("storefront_id")
+    )
+    for member in members:
+        storefront = member.storefront
+        local = now.astimezone(storefront.zone)
+        if local.hour != DIGEST_HOUR or not member.user.email:
+            continue
+        since = now - timedelta(days=1)
+        sales = LostSale.objects.for_storefront(storefront)
+        failed = list(sales.filter(first_failed_at__gte=since).order_by("-last_failed_at")[:50])
+        if not failed:
+            continue
+        locale = storefront.language
+        notifications.schedule(
+            storefront,
+            to=member.user.email,
+            template="merchant_daily_digest",
+            context={
+                "failures": [
+                    {
+                        "order_reference": sale.order_reference,
+                        "amount_display": amount_display(sale.amount, sale.currency, locale),
+                        "reason": sale.reason,
+                        "buyer_email": sale.buyer_email,
+                        "lost_sale_url": lost_sale_url(sale),
+                    }
+                    for sale in failed
+                ],
+                "count": sales.filter(first_failed_at__gte=since).count(),
+                "recovered_count": sales.filter(recovered_at__gte=since).count(),
+                "dashboard_url": f"{settings.SITE_URL}/app/{storefront.slug}/",
+            },
+            send_at=now,
+            idempotency_key=f"digest:{member.pk}:{local.date().isoformat()}",
+            kind="merchant_daily_digest",
+            audience=Audience.MERCHANT,
+            locale=locale,
+        )
+        scheduled += 1
+    return scheduled
+
+
 def lost_sale_url(lost_sale: LostSale) -> str:
     return f"{settings.SITE_URL}/app/{lost_sale.storefront.slug}/lost-sales/{lost_sale.pk}/"

@@ -18,3 +18,8 @@ def process_inbound_event(self, event_id: int) -> str:
 @shared_task(ignore_result=True)
 def expire_lost_sales() -> int:
     return services.expire_lost_sales()
+
+
+@shared_task(ignore_result=True)
+def send_daily_digests() -> int:
+    return services.send_daily_digests()
