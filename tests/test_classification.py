@@ -1,0 +1,387 @@
+"""payments.classification: every table row, the documented code lists, and the precedence rules.
+Plain functions over in-code tables: no database."""
+
+import pytest
+
+from payments import classification as c
+from payments.classification import classify
+from payments.providers import SignalKind
+from payments.reasons import FailureReason as R
+
+FAILED = SignalKind.FAILED
+ABANDONED = SignalKind.ABANDONED
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# --- Every row of every table ---------------------------------------------------------------------
+
+# (provider, the key the adapter fills, table). Each row is classified alone, so the table's own
+# precedence step is what decides it.
+TABLES = [
+    ("stripe", "decline_code", c.STRIPE_DECLINE_CODES),
+    ("stripe", "code", c.STRIPE_ERROR_CODES),
+    ("stripe", "failure_code", c.STRIPE_ERROR_CODES),
+    ("stripe", "outcome_type", c.STRIPE_OUTCOME_TYPES),
+    ("stripe", "cancellation_reason", c.STRIPE_CANCELLATION_REASONS),
+    ("adyen", "reason", c.ADYEN_REFUSAL_REASONS),
+    ("adyen", "event_code", c.ADYEN_EVENT_CODES),
+    ("mollie", "failure_reason", c.MOLLIE_FAILURE_REASONS),
+    ("mollie", "status", c.MOLLIE_STATUSES),
+]
+
+ROWS = [
+    pytest.param(provider, key, code, reason, id=f"{provider}-{key}-{code}")
+    for provider, key, table in TABLES
+    for code, reason in table.items()
+]
+
+
+@pytest.mark.parametrize(("provider", "key", "code", "expected"), ROWS)
+def test_every_table_row(provider, key, code, expected):
+    assert classify(provider, {key: code}, FAILED) == expected
+
+
+@pytest.mark.parametrize(("provider", "key", "code", "expected"), ROWS)
+def test_every_table_row_ignores_case_and_whitespace(provider, key, code, expected):
+    assert classify(provider, {key: f"  {code.upper()} "}, FAILED) == expected
+    assert classify(provider, {key: code.lower()}, FAILED) == expected
+
+
+@pytest.mark.parametrize(("provider", "key", "table"), [t[:3] for t in TABLES])
+def test_table_values_are_failure_reasons_and_keys_are_unique_when_folded(provider, key, table):
+    assert table, "an empty table"
+    for code, reason in table.items():
+        assert isinstance(reason, R), code
+        assert reason in R.values, code
+        assert code == code.strip() and code, repr(code)
+    assert len({code.casefold() for code in table}) == len(table)
+
+
+def test_codes_in_both_stripe_tables_agree():
+    shared = c.STRIPE_DECLINE_CODES.keys() & c.STRIPE_ERROR_CODES.keys()
+    assert {"expired_card", "incorrect_cvc", "insufficient_funds"} <= shared
+    for code in shared:
+        assert c.STRIPE_DECLINE_CODES[code] == c.STRIPE_ERROR_CODES[code], code
+
+
+def test_no_adyen_reason_has_a_colon():
+    # The part after ":" is stripped before the lookup, so such a key could never match.
+    assert not [reason for reason in c.ADYEN_REFUSAL_REASONS if ":" in reason]
+
+
+# --- The documented lists are covered -------------------------------------------------------------
+
+# https://docs.stripe.com/declines/codes, "Card decline codes" and "Local payment method decline
+# codes".
+STRIPE_DOCUMENTED_DECLINE_CODES = _words(
+    """
+    authentication_required authentication_not_handled approve_with_id call_issuer
+    card_not_supported card_velocity_exceeded currency_not_supported do_not_honor do_not_try_again
+    duplicate_transaction expired_card fraudulent generic_decline incorrect_address incorrect_cvc
+    incorrect_number incorrect_pin incorrect_zip insufficient_funds invalid_account invalid_amount
+    invalid_cvc invalid_expiry_month invalid_expiry_year invalid_number invalid_pin
+    issuer_not_available lost_card merchant_blacklist new_account_information_available
+    no_action_taken not_permitted offline_pin_required online_or_offline_pin_required pickup_card
+    pin_try_exceeded processing_error reenter_transaction restricted_card
+    revocation_of_all_authorizations revocation_of_authorization security_violation
+    service_not_allowed stolen_card stop_payment_order testmode_decline transaction_not_allowed
+    try_again_later withdrawal_count_limit_exceeded mobile_device_authentication_required
+    partner_generic_decline invalid_customer_account payment_limit_exceeded
+    invalid_billing_agreement invalid_business_account partner_high_risk_customer
+    compliance_violation payment_disputed invalid_authorization invalid_payment_information
+    partner_payment_not_found expired_payment_information
+"""
+)
+
+# https://docs.stripe.com/error-codes: the card errors and the payment-attempt errors.
+STRIPE_DOCUMENTED_CARD_ERROR_CODES = _words(
+    """
+    card_declined card_decline_rate_limit_exceeded expired_card incorrect_address incorrect_cvc
+    incorrect_number incorrect_zip invalid_cvc invalid_expiry_month invalid_expiry_year
+    invalid_number postal_code_invalid insufficient_funds processing_error authentication_required
+    payment_intent_authentication_failure payment_intent_action_required
+    payment_intent_payment_attempt_failed payment_intent_payment_attempt_expired
+    payment_method_customer_decline payment_method_provider_decline payment_method_provider_timeout
+    payment_method_not_available amount_too_large amount_too_small testmode_charges_only
+    api_key_expired payment_method_unactivated platform_api_key_expired account_invalid
+    livemode_mismatch charge_exceeds_source_limit charge_exceeds_transaction_limit
+"""
+)
+
+# https://docs.adyen.com/development-resources/refusal-reasons/
+ADYEN_DOCUMENTED_REFUSAL_REASONS = [
+    "Refused",
+    "Referral",
+    "Acquirer Error",
+    "Blocked Card",
+    "Expired Card",
+    "Invalid Amount",
+    "Invalid Card Number",
+    "Issuer Unavailable",
+    "Not supported",
+    "3D Not Authenticated",
+    "Not enough balance",
+    "Acquirer Fraud",
+    "Cancelled",
+    "Shopper Cancelled",
+    "Invalid Pin",
+    "Pin tries exceeded",
+    "Pin validation not possible",
+    "FRAUD",
+    "Not Submitted",
+    "FRAUD-CANCELLED",
+    "Transaction Not Permitted",
+    "CVC Declined",
+    "Restricted Card",
+    "Revocation Of Auth",
+    "Declined Non Generic",
+    "Withdrawal amount exceeded",
+    "Withdrawal count exceeded",
+    "Issuer Suspected Fraud",
+    "AVS Declined",
+    "Card requires online pin",
+    "No checking account available on Card",
+    "No savings account available on Card",
+    "Mobile pin required",
+    "Contactless fallback",
+    "Authentication required",
+    "RReq not received from DS",
+    "Current AID is in Penalty Box.",
+    "CVM Required Restart Payment",
+    "3DS Authentication Error",
+    "Online PIN required",
+    "Try another interface",
+    "Chip downgrade mode",
+    "Transaction blocked by Adyen to prevent excessive retry fees",
+]
+
+# https://docs.mollie.com/reference/v2/payments-api/get-payment, details.failureReason.
+MOLLIE_DOCUMENTED_FAILURE_REASONS = _words(
+    """
+    authentication_abandoned authentication_failed authentication_required
+    authentication_unavailable_acs card_declined card_expired inactive_card insufficient_funds
+    invalid_cvv invalid_card_holder_name invalid_card_number invalid_card_type possible_fraud
+    refused_by_issuer unknown_reason
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("documented", "table"),
+    [
+        pytest.param(STRIPE_DOCUMENTED_DECLINE_CODES, c.STRIPE_DECLINE_CODES, id="stripe-decline"),
+        pytest.param(STRIPE_DOCUMENTED_CARD_ERROR_CODES, c.STRIPE_ERROR_CODES, id="stripe-error"),
+        pytest.param(ADYEN_DOCUMENTED_REFUSAL_REASONS, c.ADYEN_REFUSAL_REASONS, id="adyen"),
+        pytest.param(MOLLIE_DOCUMENTED_FAILURE_REASONS, c.MOLLIE_FAILURE_REASONS, id="mollie"),
+    ],
+)
+def test_every_documented_code_has_a_row(documented, table):
+    assert len(documented) == len(set(documented))
+    assert set(documented) - table.keys() == set()
+
+
+# --- Hand-written cases, from what the codes mean -------------------------------------------------
+
+CASES = [
+    # Stripe: the buyer is never told about fraud, lost or stolen cards.
+    ("stripe", {"code": "card_declined", "decline_code": "lost_card"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"code": "card_declined", "decline_code": "stolen_card"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"code": "card_declined", "decline_code": "fraudulent"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"code": "card_declined", "decline_code": "pickup_card"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"decline_code": "restricted_card"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"decline_code": "merchant_blacklist"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"decline_code": "security_violation"}, FAILED, R.SUSPECTED_FRAUD),
+    # Radar blocks beat the decline code Stripe reports with them.
+    (
+        "stripe",
+        {
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "outcome_type": "blocked",
+            "outcome_reason": "highest_risk_level",
+        },
+        FAILED,
+        R.SUSPECTED_FRAUD,
+    ),
+    ("stripe", {"outcome_type": "blocked", "outcome_reason": "rule"}, FAILED, R.SUSPECTED_FRAUD),
+    ("stripe", {"outcome_type": "invalid"}, FAILED, R.MERCHANT_CONFIGURATION),
+    (
+        "stripe",
+        {"outcome_type": "invalid", "decline_code": "insufficient_funds"},
+        FAILED,
+        R.MERCHANT_CONFIGURATION,
+    ),
+    # The buyer's own card problems.
+    (
+        "stripe",
+        {"code": "card_declined", "decline_code": "insufficient_funds"},
+        FAILED,
+        R.INSUFFICIENT_FUNDS,
+    ),
+    ("stripe", {"code": "expired_card", "decline_code": "expired_card"}, FAILED, R.CARD_EXPIRED),
+    ("stripe", {"failure_code": "expired_card"}, FAILED, R.CARD_EXPIRED),
+    ("stripe", {"code": "incorrect_cvc"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("stripe", {"code": "incorrect_number"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("stripe", {"code": "invalid_expiry_year"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("stripe", {"decline_code": "incorrect_zip"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("stripe", {"decline_code": "card_velocity_exceeded"}, FAILED, R.LIMIT_EXCEEDED),
+    ("stripe", {"decline_code": "withdrawal_count_limit_exceeded"}, FAILED, R.LIMIT_EXCEEDED),
+    ("stripe", {"decline_code": "transaction_not_allowed"}, FAILED, R.ONLINE_PAYMENT_NOT_ENABLED),
+    ("stripe", {"decline_code": "card_not_supported"}, FAILED, R.ONLINE_PAYMENT_NOT_ENABLED),
+    ("stripe", {"decline_code": "currency_not_supported"}, FAILED, R.ONLINE_PAYMENT_NOT_ENABLED),
+    ("stripe", {"decline_code": "do_not_honor"}, FAILED, R.BANK_DECLINED),
+    ("stripe", {"decline_code": "call_issuer"}, FAILED, R.BANK_DECLINED),
+    (
+        "stripe",
+        {"code": "card_declined", "decline_code": "generic_decline"},
+        FAILED,
+        R.BANK_DECLINED,
+    ),
+    ("stripe", {"code": "card_declined"}, FAILED, R.BANK_DECLINED),
+    ("stripe", {"failure_code": "card_declined"}, FAILED, R.BANK_DECLINED),
+    ("stripe", {"code": "processing_error"}, FAILED, R.PROCESSING_ERROR),
+    ("stripe", {"decline_code": "issuer_not_available"}, FAILED, R.PROCESSING_ERROR),
+    ("stripe", {"decline_code": "try_again_later"}, FAILED, R.PROCESSING_ERROR),
+    # 3-D Secure.
+    ("stripe", {"code": "authentication_required"}, FAILED, R.AUTHENTICATION_FAILED),
+    (
+        "stripe",
+        {"code": "card_declined", "decline_code": "authentication_required"},
+        FAILED,
+        R.AUTHENTICATION_FAILED,
+    ),
+    (
+        "stripe",
+        {"code": "payment_intent_authentication_failure"},
+        FAILED,
+        R.AUTHENTICATION_FAILED,
+    ),
+    # The shop's setup.
+    ("stripe", {"code": "amount_too_small"}, FAILED, R.MERCHANT_CONFIGURATION),
+    ("stripe", {"code": "api_key_expired"}, FAILED, R.MERCHANT_CONFIGURATION),
+    ("stripe", {"decline_code": "testmode_decline"}, FAILED, R.MERCHANT_CONFIGURATION),
+    # Abandoned checkouts and cancelled intents.
+    ("stripe", {}, ABANDONED, R.ABANDONED),  # checkout.session.expired
+    ("stripe", {"cancellation_reason": "abandoned"}, ABANDONED, R.ABANDONED),
+    ("stripe", {"cancellation_reason": "requested_by_customer"}, ABANDONED, R.ABANDONED),
+    ("stripe", {"cancellation_reason": "automatic"}, ABANDONED, R.ABANDONED),
+    ("stripe", {"cancellation_reason": "duplicate"}, ABANDONED, R.ABANDONED),
+    ("stripe", {"cancellation_reason": "fraudulent"}, ABANDONED, R.SUSPECTED_FRAUD),
+    # A fraud cancellation beats the decline an earlier attempt left on the intent.
+    (
+        "stripe",
+        {"cancellation_reason": "fraudulent", "decline_code": "insufficient_funds"},
+        ABANDONED,
+        R.SUSPECTED_FRAUD,
+    ),
+    # A decline before the buyer left says more than the cancellation.
+    (
+        "stripe",
+        {"cancellation_reason": "abandoned", "decline_code": "insufficient_funds"},
+        ABANDONED,
+        R.INSUFFICIENT_FUNDS,
+    ),
+    ("stripe", {"cancellation_reason": "some_new_reason"}, ABANDONED, R.ABANDONED),
+    # advice_code is kept raw and changes nothing.
+    (
+        "stripe",
+        {"decline_code": "generic_decline", "advice_code": "do_not_try_again"},
+        FAILED,
+        R.BANK_DECLINED,
+    ),
+    (
+        "stripe",
+        {"decline_code": "insufficient_funds", "advice_code": "try_again_later"},
+        FAILED,
+        R.INSUFFICIENT_FUNDS,
+    ),
+    # Unknown codes.
+    ("stripe", {"code": "some_new_code"}, FAILED, R.UNKNOWN),
+    ("stripe", {"decline_code": "some_new_code"}, FAILED, R.UNKNOWN),
+    # A decline reason we do not know is not guessed from the vaguer card_declined.
+    ("stripe", {"code": "card_declined", "decline_code": "some_new_code"}, FAILED, R.UNKNOWN),
+    ("stripe", {"outcome_type": "issuer_declined"}, FAILED, R.UNKNOWN),
+    ("stripe", {"code": "", "decline_code": "", "failure_code": ""}, FAILED, R.UNKNOWN),
+    # Adyen.
+    ("adyen", {"reason": "Refused:05", "event_code": "AUTHORISATION"}, FAILED, R.BANK_DECLINED),
+    ("adyen", {"reason": "Refused", "event_code": "AUTHORISATION"}, FAILED, R.BANK_DECLINED),
+    ("adyen", {"reason": "Not enough balance"}, FAILED, R.INSUFFICIENT_FUNDS),
+    ("adyen", {"reason": "not enough balance : 51"}, FAILED, R.INSUFFICIENT_FUNDS),
+    ("adyen", {"reason": "Expired Card"}, FAILED, R.CARD_EXPIRED),
+    ("adyen", {"reason": "CVC Declined"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("adyen", {"reason": "Invalid Card Number"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("adyen", {"reason": "3D Not Authenticated"}, FAILED, R.AUTHENTICATION_FAILED),
+    ("adyen", {"reason": "Acquirer Fraud"}, FAILED, R.SUSPECTED_FRAUD),
+    ("adyen", {"reason": "Blocked Card"}, FAILED, R.SUSPECTED_FRAUD),
+    ("adyen", {"reason": "Issuer Suspected Fraud"}, FAILED, R.SUSPECTED_FRAUD),
+    ("adyen", {"reason": "FRAUD"}, FAILED, R.SUSPECTED_FRAUD),
+    ("adyen", {"reason": "fraud-cancelled"}, ABANDONED, R.SUSPECTED_FRAUD),
+    ("adyen", {"reason": "Withdrawal amount exceeded"}, FAILED, R.LIMIT_EXCEEDED),
+    ("adyen", {"reason": "Transaction Not Permitted"}, FAILED, R.ONLINE_PAYMENT_NOT_ENABLED),
+    ("adyen", {"reason": "Issuer Unavailable"}, FAILED, R.PROCESSING_ERROR),
+    ("adyen", {"reason": "Shopper Cancelled"}, FAILED, R.ABANDONED),
+    ("adyen", {"reason": "Cancelled", "event_code": "CANCELLATION"}, ABANDONED, R.ABANDONED),
+    ("adyen", {"event_code": "OFFER_CLOSED"}, ABANDONED, R.ABANDONED),
+    ("adyen", {"event_code": "offer_closed"}, FAILED, R.ABANDONED),
+    ("adyen", {"reason": "Some new reason:99", "event_code": "AUTHORISATION"}, FAILED, R.UNKNOWN),
+    ("adyen", {"reason": ":05"}, FAILED, R.UNKNOWN),
+    # Mollie.
+    (
+        "mollie",
+        {"failure_reason": "insufficient_funds", "status": "failed"},
+        FAILED,
+        R.INSUFFICIENT_FUNDS,
+    ),
+    ("mollie", {"failure_reason": "possible_fraud", "status": "failed"}, FAILED, R.SUSPECTED_FRAUD),
+    ("mollie", {"failure_reason": "authentication_abandoned"}, FAILED, R.AUTHENTICATION_FAILED),
+    ("mollie", {"failure_reason": "authentication_failed"}, FAILED, R.AUTHENTICATION_FAILED),
+    ("mollie", {"failure_reason": "card_expired"}, FAILED, R.CARD_EXPIRED),
+    ("mollie", {"failure_reason": "invalid_cvv"}, FAILED, R.CARD_DETAILS_INCORRECT),
+    ("mollie", {"failure_reason": "refused_by_issuer"}, FAILED, R.BANK_DECLINED),
+    ("mollie", {"failure_reason": "card_declined"}, FAILED, R.BANK_DECLINED),
+    ("mollie", {"failure_reason": "unknown_reason", "status": "failed"}, FAILED, R.UNKNOWN),
+    ("mollie", {"status": "canceled"}, ABANDONED, R.ABANDONED),
+    ("mollie", {"status": "expired"}, ABANDONED, R.ABANDONED),
+    ("mollie", {"status": "failed"}, FAILED, R.UNKNOWN),
+    ("mollie", {"failure_reason": "some_new_code", "status": "failed"}, FAILED, R.UNKNOWN),
+    # Providers vary in case; provider names too.
+    ("Stripe", {"decline_code": "Insufficient_Funds"}, FAILED, R.INSUFFICIENT_FUNDS),
+    ("ADYEN", {"reason": "NOT ENOUGH BALANCE"}, FAILED, R.INSUFFICIENT_FUNDS),
+    ("mollie", {"failure_reason": "POSSIBLE_FRAUD"}, FAILED, R.SUSPECTED_FRAUD),
+    # A provider without tables still knows an abandoned checkout.
+    ("paypal", {"code": "whatever"}, ABANDONED, R.ABANDONED),
+    ("paypal", {"code": "whatever"}, FAILED, R.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(
+    ("provider", "codes", "kind", "expected"),
+    [pytest.param(*case, id=f"{case[0]}-{i}") for i, case in enumerate(CASES)],
+)
+def test_cases(provider, codes, kind, expected):
+    assert classify(provider, codes, kind) == expected
+
+
+def test_there_are_enough_hand_written_cases():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("provider", ["stripe", "adyen", "mollie", "other"])
+def test_no_codes_is_unknown_when_failed_and_abandoned_when_abandoned(provider):
+    assert classify(provider, {}, FAILED) == R.UNKNOWN
+    assert classify(provider, {}, ABANDONED) == R.ABANDONED
+
+
+def test_none_values_count_as_missing():
+    # The adapters promise strings, but a None slipping through must not crash classification.
+    codes = {"decline_code": None, "code": "expired_card", "outcome_type": None}
+    assert classify("stripe", codes, FAILED) == R.CARD_EXPIRED
+    assert classify("adyen", {"reason": None}, FAILED) == R.UNKNOWN
+
+
+def test_classify_returns_the_enum_member():
+    reason = classify("stripe", {"decline_code": "insufficient_funds"}, FAILED)
+    assert reason is R.INSUFFICIENT_FUNDS
