@@ -98,7 +98,7 @@ class MessageFilter(django_filters.FilterSet):
                 value={
                     "id": 42,
                     "kind": "payment_recovery",
-                    "template": "payment_recovery_card_declined",
+                    "template": "payment_recovery_bank_declined",
                     "to": "buyer@example.com",
                     "locale": "fr",
                     "status": "sent",

@@ -335,16 +335,21 @@ def amount_display(amount: int | None, currency: str, locale: str) -> str:
     return format_currency(amount / 100, currency, locale=locale)
 
 
+def _emails_buyer(lost_sale: LostSale, policy: RecoveryPolicy) -> bool:
+    """Whether the policy lets Aftersale write to this sale's buyer."""
+    if lost_sale.reason in MERCHANT_ONLY or lost_sale.reason in policy.disabled_reasons:
+        return False
+    if lost_sale.amount is not None and lost_sale.amount < policy.minimum_amount:
+        return False
+    return lost_sale.is_reachable  # else counted as unreachable in the dashboard
+
+
 def _schedule_recovery(lost_sale: LostSale) -> int:
     """Schedule the buyer's recovery emails per the storefront's policy; returns how many."""
     storefront = lost_sale.storefront
     reason = lost_sale.reason
     policy = RecoveryPolicy.for_storefront(storefront)
-    if reason in MERCHANT_ONLY or reason in policy.disabled_reasons:
-        return 0
-    if not lost_sale.is_reachable:
-        return 0  # counted as unreachable in the dashboard
-    if lost_sale.amount is not None and lost_sale.amount < policy.minimum_amount:
+    if not _emails_buyer(lost_sale, policy):
         return 0
     locale = storefront.language
     methods = []
@@ -389,12 +394,7 @@ def _alert_members(lost_sale: LostSale) -> int:
         .select_related("user")
     )
     locale = storefront.language
-    policy = RecoveryPolicy.for_storefront(storefront)
-    emailing_buyer = (
-        lost_sale.is_reachable
-        and lost_sale.reason not in MERCHANT_ONLY
-        and lost_sale.reason not in policy.disabled_reasons
-    )
+    emailing_buyer = _emails_buyer(lost_sale, RecoveryPolicy.for_storefront(storefront))
     count = 0
     for member in members:
         if not member.user.email:

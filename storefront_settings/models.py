@@ -305,6 +305,7 @@ class RecoveryPolicy(TenantModel):
     discount_wording = models.CharField(
         max_length=200,
         blank=True,
+        # xgettext:no-python-format
         help_text=_("For example: a 10% code to make up for it"),
     )
     checkout_url_template = models.URLField(
