@@ -25,7 +25,7 @@ urlpatterns = [
     path("app/", include("dashboard.urls")),
     path("api/v1/", include(api_v1)),
     path("", include("notifications.urls")),
-    # path("", include("payments.urls")),  # re-enabled once the provider adapters land
+    path("", include("payments.urls")),
     # anymail's tracking webhooks: /webhooks/email/<esp>/tracking/
     path("webhooks/email/", include("anymail.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -19,8 +19,10 @@ Stripe (codes: outcome_type, cancellation_reason, decline_code, code, failure_co
   4. cancellation_reason (abandoned, requested_by_customer, automatic, expired, duplicate, ...)
      or kind ABANDONED (e.g. checkout.session.expired) -> abandoned.
   5. Otherwise UNKNOWN.
-  advice_code, outcome_reason and network_decline_code never change the reason: they are kept
-  raw. (advice_code says whether to retry, which is orthogonal to what the buyer is asked.)
+  On a charge (charge.failed), the bank's decline code is outcome_reason when outcome_type is
+  "issuer_declined": it stands in for decline_code there.
+  advice_code and network_decline_code never change the reason: they are kept raw. (advice_code
+  says whether to retry, which is orthogonal to what the buyer is asked.)
 
 Adyen (codes: reason, event_code)
   1. reason, the refusal reason; a raw acquirer suffix after ":" is ignored ("Refused:05").
@@ -353,6 +355,9 @@ def _stripe(codes: Mapping[str, str], kind: SignalKind) -> FailureReason:
         return _R.SUSPECTED_FRAUD
 
     decline_code = _norm(codes.get("decline_code"))
+    if not decline_code and _norm(codes.get("outcome_type")) == "issuer_declined":
+        # A charge carries the bank's decline code in outcome.reason, not in a decline_code.
+        decline_code = _norm(codes.get("outcome_reason"))
     if decline_code:
         return _STRIPE_DECLINE.get(decline_code, _R.UNKNOWN)
 

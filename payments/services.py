@@ -419,6 +419,8 @@ def _alert_members(lost_sale: LostSale) -> int:
             },
             send_at=timezone.now(),
             idempotency_key=f"lost-sale:{lost_sale.pk}:alert:{member.pk}",
+            # In the sale's group: recovered before it went out, the alert is not sent.
+            group=lost_sale.group,
             kind="merchant_failed_payment_alert",
             audience=Audience.MERCHANT,
             locale=locale,

@@ -92,3 +92,49 @@ def schedule_message():
         return services.schedule(storefront, **fields)
 
     return schedule
+
+
+def reset_broker_connections():
+    """Drop the Celery app's broker connection pools, so the next send connects afresh (after
+    the broker URL changed, or a test worker shut the pools down)."""
+    from kombu import pools
+
+    from config.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    # kombu keeps connection and producer pools per broker URL, process-wide.
+    pools.reset()
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (in a thread) on the real broker. The tests' tasks go to a queue of
+    their own (CELERY_DEFAULT_QUEUE in pyproject.toml), so a demo worker on the same broker
+    never takes them; it is emptied first of anything an interrupted run left."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    queue = app.conf.task_default_queue
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+        conn.default_channel.queue_purge(queue)
+    try:
+        with start_worker(app, pool="solo", queues=[queue], perform_ping_check=False):
+            yield queue
+    finally:
+        reset_broker_connections()
+
+
+def wait_for(condition, timeout=30.0):
+    """Poll until the condition holds (there is no result backend to wait on); fail after
+    `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

@@ -385,3 +385,12 @@ def test_none_values_count_as_missing():
 def test_classify_returns_the_enum_member():
     reason = classify("stripe", {"decline_code": "insufficient_funds"}, FAILED)
     assert reason is R.INSUFFICIENT_FUNDS
+
+
+def test_a_charge_carries_the_decline_code_in_its_outcome_reason():
+    codes = {
+        "failure_code": "card_declined",
+        "outcome_type": "issuer_declined",
+        "outcome_reason": "insufficient_funds",
+    }
+    assert classify("stripe", codes, SignalKind.FAILED) == R.INSUFFICIENT_FUNDS

@@ -3,13 +3,14 @@
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
-import uuid
+from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app
 from inbound import services as inbound
@@ -18,7 +19,7 @@ from notifications.models import Message
 from payments import services
 from payments.models import LostSale
 from storefront_settings.services import add_provider_secret
-from tests.test_celery_wiring import wait_for
+from tests.conftest import reset_broker_connections, wait_for
 
 SECRET = "whsec_alphaalphaalphaalpha"
 
@@ -29,7 +30,9 @@ def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def failed_event(event_id="evt_1", decline_code="insufficient_funds", order="ML-1", **extra):
+def failed_event(
+    event_id="evt_1", decline_code="insufficient_funds", order="ML-1", payment="pi_1", **extra
+):
     return {
         "id": event_id,
         "object": "event",
@@ -38,7 +41,7 @@ def failed_event(event_id="evt_1", decline_code="insufficient_funds", order="ML-
         "livemode": False,
         "data": {
             "object": {
-                "id": "pi_1",
+                "id": payment,
                 "object": "payment_intent",
                 "amount": 8900,
                 "currency": "eur",
@@ -52,7 +55,7 @@ def failed_event(event_id="evt_1", decline_code="insufficient_funds", order="ML-
                         "billing_details": {"name": "Camille Martin", "email": None}
                     },
                 },
-                "latest_charge": "ch_1",
+                "latest_charge": f"ch_{payment}",
                 "status": "requires_payment_method",
             }
         },
@@ -228,36 +231,25 @@ def test_30_concurrent_deliveries_of_one_event_give_one_lost_sale_and_one_messag
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_broker_down_nothing_is_lost(client, alpha, monkeypatch):
-    import socket
-
+def test_with_the_broker_down_nothing_is_lost(client, alpha, monkeypatch, request):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     good_broker = app.conf.broker_url
     monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{closed}/0")
-    app.pool.force_close_all()
+    reset_broker_connections()
     for n in range(5):
-        body = json.dumps(failed_event(f"evt_{n}", order=f"ML-{n}")).encode()
+        body = json.dumps(failed_event(f"evt_{n}", order=f"ML-{n}", payment=f"pi_{n}")).encode()
         assert post(client, alpha.storefront, body, sign(body)).status_code == 200
     assert set(stored(alpha).values_list("status", flat=True)) == {"received"}
     assert not stored(alpha).filter(enqueued_at__isnull=False).exists()
 
     # The broker is back: the sweeper enqueues what was left, and a worker processes it.
     monkeypatch.setattr(app.conf, "broker_url", good_broker)
-    app.pool.force_close_all()
-    queue = f"test-{uuid.uuid4().hex}"
-    monkeypatch.setattr(app.conf, "task_default_queue", queue)
-    with start_worker(app, pool="solo", queues=[queue], perform_ping_check=False):
-        assert inbound.requeue_unprocessed(now=_later()) == 5
-        wait_for(lambda: not stored(alpha).filter(status="received").exists())
+    reset_broker_connections()
+    request.getfixturevalue("celery_worker")
+    later = timezone.now() + timedelta(minutes=1)
+    assert inbound.requeue_unprocessed(now=later) == 5
+    wait_for(lambda: not stored(alpha).filter(status="received").exists())
     assert set(stored(alpha).values_list("status", flat=True)) == {"processed"}
     assert LostSale.objects.for_storefront(alpha.storefront).count() == 5
-
-
-def _later():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    return timezone.now() + timedelta(minutes=1)

@@ -1,0 +1,284 @@
+"""Stripe webhooks: verify the signature, and turn an event into a PaymentSignal.
+
+Verification follows Stripe's scheme (https://docs.stripe.com/webhooks#verify-events): the
+`Stripe-Signature` header is `t=<unix time>,v1=<hex HMAC-SHA256>` (more than one `v1` during a
+secret roll), the HMAC key is the endpoint secret as given (the whole `whsec_…` string) and the
+signed text is `f"{t}.{raw body}"`. The signature check itself is the stripe library's
+(`stripe.WebhookSignature.verify_header`, constant-time via hmac.compare_digest); the time check is
+ours, because the library refuses only timestamps that are too old, never ones from the future,
+and reads the clock itself (ours takes `now`, so it is testable).
+
+Parsing reads Stripe's documented objects, nothing else: the event
+(https://docs.stripe.com/api/events/object), the payment intent
+(https://docs.stripe.com/api/payment_intents/object), the charge
+(https://docs.stripe.com/api/charges/object, `outcome` explained at
+https://docs.stripe.com/declines) and the checkout session
+(https://docs.stripe.com/api/checkout/sessions/object, recovery at
+https://docs.stripe.com/payments/checkout/abandoned-carts). The codes are kept raw; what they
+mean is payments.classification's business.
+"""
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from payments.providers import PaymentSignal, SignalKind, VerificationError
+
+PROVIDER = "stripe"
+DEFAULT_TOLERANCE = 300  # seconds, either way: Stripe's own default
+
+_KINDS: dict[str, SignalKind] = {
+    "payment_intent.payment_failed": SignalKind.FAILED,
+    "charge.failed": SignalKind.FAILED,
+    "checkout.session.async_payment_failed": SignalKind.FAILED,
+    "payment_intent.canceled": SignalKind.ABANDONED,
+    "checkout.session.expired": SignalKind.ABANDONED,
+    "payment_intent.succeeded": SignalKind.SUCCEEDED,
+    "charge.succeeded": SignalKind.SUCCEEDED,
+    "checkout.session.completed": SignalKind.SUCCEEDED,
+    # The success that follows a "completed but unpaid" session (SEPA debit, bank transfer…):
+    # the pair of checkout.session.async_payment_failed.
+    "checkout.session.async_payment_succeeded": SignalKind.SUCCEEDED,
+}
+
+
+# --- Verification -------------------------------------------------------------------------------
+
+
+def verify(
+    payload: bytes,
+    signature_header: str | None,
+    secrets: list[str],
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> dict:
+    """The event in `payload`, once its `Stripe-Signature` header is proven to come from Stripe.
+
+    Any of `secrets` may match: while a secret is rolled, the old and the new are both active.
+    The header's timestamp must be within `tolerance` seconds of `now` (default: the clock), in
+    the past or in the future. Raises VerificationError with a short reason that names neither
+    a secret nor a signature.
+    """
+    if not signature_header:
+        raise VerificationError("missing Stripe-Signature header")
+    keys = [secret for secret in secrets if secret and secret.strip()]
+    if not keys:
+        raise VerificationError("no webhook secret configured")
+    timestamp = _header_timestamp(signature_header)
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VerificationError("body is not UTF-8") from None
+
+    if not any(_signed_with(text, signature_header, key) for key in keys):
+        raise VerificationError("no matching signature")
+    # Checked after the signature, as Stripe's libraries do: the timestamp is only worth
+    # trusting once it is known to be signed (it is part of the signed text).
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance:
+        raise VerificationError("timestamp outside the tolerance")
+
+    try:
+        event = json.loads(text)
+    except ValueError:
+        raise VerificationError("body is not valid JSON") from None
+    if not isinstance(event, dict):
+        raise VerificationError("body is not a JSON object")
+    if not _text(event.get("id")) or not _text(event.get("type")):
+        raise VerificationError("event has no id or type")
+    return event
+
+
+def _header_timestamp(header: str) -> int:
+    """The `t` of a well-formed header (one with at least one `v1` signature)."""
+    timestamp: int | None = None
+    signatures = 0
+    for item in header.split(","):
+        key, sep, value = item.strip().partition("=")
+        if not sep:
+            continue  # Stripe may add elements; a stray token is not ours to judge
+        if key == "t" and timestamp is None:
+            if not value.isdigit():
+                raise VerificationError("malformed Stripe-Signature header")
+            timestamp = int(value)
+        elif key == "v1" and value:
+            signatures += 1
+    if timestamp is None or not signatures:
+        raise VerificationError("malformed Stripe-Signature header")
+    return timestamp
+
+
+def _signed_with(text: str, header: str, secret: str) -> bool:
+    try:
+        # tolerance=None: the library's own age check is skipped, ours is two-sided.
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return False
+    return True
+
+
+# --- Parsing ------------------------------------------------------------------------------------
+
+
+def parse(event: dict) -> PaymentSignal | None:
+    """The signal in a (verified) Stripe event; None for an event we do not act on."""
+    event_type = _text(event.get("type"))
+    kind = _KINDS.get(event_type)
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    created = event.get("created")
+    if kind is None or not isinstance(obj, dict) or not _text(obj.get("id")):
+        return None
+    if not isinstance(created, int) or isinstance(created, bool):
+        return None  # Stripe always sends it; without a time the event cannot be ordered
+    if event_type == "checkout.session.completed" and obj.get("payment_status") == "unpaid":
+        # The buyer finished the checkout with a delayed method (SEPA debit, bank transfer…):
+        # no money yet. checkout.session.async_payment_succeeded or _failed will say how it
+        # ended; calling this a success would cancel the recovery of a payment that may fail.
+        return None
+
+    obj_type = _text(obj.get("object"))
+    return PaymentSignal(
+        provider=PROVIDER,
+        kind=kind,
+        event_id=_text(event.get("id")),
+        event_type=event_type,
+        occurred_at=datetime.fromtimestamp(created, tz=UTC),
+        payment_id=_text(obj["id"]),
+        related_ids=_related_ids(obj, obj_type),
+        order_reference=_order_reference(obj),
+        amount=_amount(obj, obj_type),
+        currency=_text(obj.get("currency")).upper(),
+        buyer_email=_buyer(obj, "email"),
+        buyer_name=_buyer(obj, "name"),
+        buyer_phone=_buyer(obj, "phone"),
+        codes=_codes(obj, obj_type),
+        recovery_url=_recovery_url(obj) if event_type == "checkout.session.expired" else "",
+        connected_account=_text(event.get("account")),
+        attempt_id=_attempt_id(obj, obj_type, kind),
+    )
+
+
+def _related_ids(obj: Mapping, obj_type: str) -> tuple[str, ...]:
+    # The other Stripe ids this payment goes by, so that events about the intent, its charges
+    # and its checkout session all land on one Payment.
+    if obj_type == "payment_intent":
+        related = [_id(obj.get("latest_charge"))]
+    else:  # a charge or a checkout session points at its payment intent
+        related = [_id(obj.get("payment_intent"))]
+    return tuple(ref for ref in related if ref)
+
+
+def _attempt_id(obj: Mapping, obj_type: str, kind: SignalKind) -> str:
+    # payment_intent.payment_failed and charge.failed report one attempt, the charge: naming
+    # it in both makes the attempt count once. A cancellation or an expired session is not a
+    # charge attempt (latest_charge would be an older, already counted one): its own event.
+    if kind == SignalKind.ABANDONED:
+        return ""
+    if obj_type == "charge":
+        return _text(obj.get("id"))
+    if obj_type == "payment_intent":
+        return _id(obj.get("latest_charge"))
+    return ""
+
+
+def _order_reference(obj: Mapping) -> str:
+    metadata = _mapping(obj.get("metadata"))
+    for value in (
+        metadata.get("order_id"),
+        metadata.get("order_reference"),
+        obj.get("client_reference_id"),  # checkout sessions
+        obj.get("description"),
+    ):
+        if text := _text(value).strip():
+            return text
+    return ""
+
+
+def _amount(obj: Mapping, obj_type: str) -> int | None:
+    value = obj.get("amount_total" if obj_type == "checkout.session" else "amount")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _buyer(obj: Mapping, field: str) -> str:
+    """The buyer's email, name or phone, from the most direct source Stripe gives."""
+    error = _mapping(obj.get("last_payment_error"))
+    shipping = (
+        _mapping(obj.get("shipping"))
+        or _mapping(obj.get("shipping_details"))
+        or _mapping(_mapping(obj.get("collected_information")).get("shipping_details"))
+    )
+    candidates = [
+        obj.get("receipt_email") if field == "email" else None,
+        _mapping(obj.get("billing_details")).get(field),  # charges
+        _mapping(_mapping(error.get("payment_method")).get("billing_details")).get(field),
+        _mapping(obj.get("customer_details")).get(field),  # checkout sessions
+        obj.get("customer_email") if field == "email" else None,
+        shipping.get(field) if field != "email" else None,
+    ]
+    for value in candidates:
+        if text := _text(value).strip():
+            return text
+    return ""
+
+
+def _codes(obj: Mapping, obj_type: str) -> dict[str, str]:
+    """Stripe's raw codes under the keys payments.classification reads."""
+    error = _mapping(obj.get("last_payment_error"))
+    outcome = _mapping(obj.get("outcome"))
+    pairs: list[tuple[str, Any]] = []
+    if obj_type == "payment_intent":
+        pairs += [
+            ("code", error.get("code")),
+            ("decline_code", error.get("decline_code")),
+            ("advice_code", error.get("advice_code")),
+            ("network_decline_code", error.get("network_decline_code")),
+            ("cancellation_reason", obj.get("cancellation_reason")),
+        ]
+    elif obj_type == "charge":
+        pairs += [
+            ("failure_code", obj.get("failure_code")),
+            ("outcome_type", outcome.get("type")),
+            ("outcome_reason", outcome.get("reason")),
+            ("network_decline_code", outcome.get("network_decline_code")),
+        ]
+    return {key: text for key, value in pairs if (text := _code(value))}
+
+
+def _recovery_url(obj: Mapping) -> str:
+    # Present only when the shop enabled recovery and the buyer can be reached; Stripe gives
+    # a URL that reopens the same cart (https://docs.stripe.com/payments/checkout/abandoned-carts).
+    recovery = _mapping(_mapping(obj.get("after_expiration")).get("recovery"))
+    return _text(recovery.get("url"))
+
+
+# --- Small readers: Stripe fields are often null, and ids may come expanded ---------------------
+
+
+def _mapping(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, Mapping):  # an expanded object
+        return _text(value.get("id"))
+    return _text(value)
+
+
+def _code(value: Any) -> str:
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):  # network codes are strings, but be lenient with digits
+        return str(value)
+    return _text(value).strip()

@@ -1,0 +1,412 @@
+"""The Stripe adapter: signature verification and parsing of the payload fixtures.
+
+Pure functions: no database. The fixtures in tests/payloads/stripe/ follow Stripe's documented
+event, payment intent, charge and checkout session objects.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import stripe as stripe_library
+
+from payments.providers import PaymentSignal, SignalKind, VerificationError, parse_stored
+from payments.providers.stripe import parse, verify
+
+PAYLOADS = Path(__file__).parent / "payloads" / "stripe"
+SECRET = "whsec_aftersaletestsecret0123456789abcdef"
+OLD_SECRET = "whsec_aftersaleoldsecret9876543210fedcba"
+NOW = 1763629200  # 2025-11-20 09:00:00 UTC
+T0 = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def raw(name: str) -> bytes:
+    return (PAYLOADS / name).read_bytes()
+
+
+def load(name: str) -> dict:
+    return json.loads(raw(name))
+
+
+def sign(payload: bytes, secret: str = SECRET, timestamp: int = NOW) -> str:
+    """A Stripe-Signature header: HMAC-SHA256 keyed with the whole `whsec_…` string, over
+    f"{t}.{body}", hex-encoded."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(NOW + seconds, tz=UTC)
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+def test_the_signing_helper_agrees_with_the_stripe_library():
+    body = raw("payment_intent.payment_failed.json")
+    header = stripe_library.WebhookSignature.generate_signature_header(
+        body.decode(), SECRET, timestamp=NOW
+    )
+    assert sign(body) == header
+
+
+def test_the_right_secret_is_accepted_and_the_event_returned():
+    body = raw("payment_intent.payment_failed.json")
+    assert verify(body, sign(body), [SECRET], now=NOW) == json.loads(body)
+
+
+def test_any_active_secret_is_accepted_so_a_secret_can_be_rotated():
+    body = raw("charge.failed.blocked.json")
+    assert verify(body, sign(body, SECRET), [OLD_SECRET, SECRET], now=NOW)["id"]
+    assert verify(body, sign(body, OLD_SECRET), [OLD_SECRET, SECRET], now=NOW)["id"]
+
+
+def test_a_header_with_two_signatures_is_accepted_when_one_matches():
+    # While a secret is rolled on Stripe's side, it signs with both.
+    body = raw("charge.failed.blocked.json")
+    other = sign(body, OLD_SECRET).split(",")[1]
+    assert verify(body, f"{sign(body)},{other}", [SECRET], now=NOW)["id"]
+    assert verify(body, f"t={NOW},{other},{sign(body).split(',')[1]}", [SECRET], now=NOW)["id"]
+
+
+def test_the_default_clock_is_the_real_one():
+    body = raw("payment_intent.succeeded.json")
+    assert verify(body, sign(body, timestamp=int(time.time())), [SECRET])["id"]
+
+
+def test_a_timestamp_at_the_edge_of_the_tolerance_is_accepted():
+    body = raw("payment_intent.succeeded.json")
+    assert verify(body, sign(body, timestamp=NOW - 300), [SECRET], now=NOW)["id"]
+    assert verify(body, sign(body, timestamp=NOW + 300), [SECRET], now=NOW)["id"]
+
+
+BODY = raw("payment_intent.payment_failed.json")
+BAD_REQUESTS = {
+    "wrong secret": (BODY, sign(BODY, "whsec_someoneelse"), [SECRET], "no matching signature"),
+    "tampered body": (
+        BODY.replace(b"8900", b"1"),
+        sign(BODY),
+        [SECRET],
+        "no matching signature",
+    ),
+    "missing header": (BODY, None, [SECRET], "missing Stripe-Signature header"),
+    "empty header": (BODY, "", [SECRET], "missing Stripe-Signature header"),
+    "header without t": (
+        BODY,
+        sign(BODY).split(",")[1],
+        [SECRET],
+        "malformed Stripe-Signature header",
+    ),
+    "header without v1": (BODY, f"t={NOW}", [SECRET], "malformed Stripe-Signature header"),
+    "non-numeric t": (
+        BODY,
+        "t=yesterday," + sign(BODY).split(",")[1],
+        [SECRET],
+        "malformed Stripe-Signature header",
+    ),
+    "garbage header": (BODY, "garbage", [SECRET], "malformed Stripe-Signature header"),
+    "stale, 301 s old": (
+        BODY,
+        sign(BODY, timestamp=NOW - 301),
+        [SECRET],
+        "timestamp outside the tolerance",
+    ),
+    "future, 301 s ahead": (
+        BODY,
+        sign(BODY, timestamp=NOW + 301),
+        [SECRET],
+        "timestamp outside the tolerance",
+    ),
+    "no secrets": (BODY, sign(BODY), [], "no webhook secret configured"),
+    "blank secret": (BODY, sign(BODY), ["", "  "], "no webhook secret configured"),
+    "malformed JSON": (b'{"id": "evt_1", ', sign(b'{"id": "evt_1", '), [SECRET], "valid JSON"),
+    "JSON array": (b"[1, 2]", sign(b"[1, 2]"), [SECRET], "not a JSON object"),
+    "no id": (b'{"type": "x"}', sign(b'{"type": "x"}'), [SECRET], "no id or type"),
+    "no type": (b'{"id": "evt_1"}', sign(b'{"id": "evt_1"}'), [SECRET], "no id or type"),
+    "not UTF-8": (b'{"id": "\xff"}', sign(b'{"id": "\xff"}'), [SECRET], "not UTF-8"),
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "header", "secrets", "reason"), BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys()
+)
+def test_a_bad_request_is_refused_with_a_short_safe_reason(payload, header, secrets, reason):
+    with pytest.raises(VerificationError) as refused:
+        verify(payload, header, secrets, now=NOW)
+    message = str(refused.value)
+    assert reason in message
+    assert len(message) < 80
+    assert "whsec_" not in message
+    assert not header or header.split("v1=")[-1] not in message
+
+
+# --- parse --------------------------------------------------------------------------------------
+
+
+def signal(kind: SignalKind, **fields) -> PaymentSignal:
+    return PaymentSignal(provider="stripe", kind=kind, **fields)
+
+
+EXPECTED = {
+    "payment_intent.payment_failed.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_3QFm2sLkdIwHu7ix1hN0bG5K",
+        event_type="payment_intent.payment_failed",
+        occurred_at=T0,
+        payment_id="pi_3QFm2sLkdIwHu7ix1Kc0Vp9d",
+        related_ids=("ch_3QFm2sLkdIwHu7ix1uTq4b7A",),
+        order_reference="ML-1042",
+        amount=8900,
+        currency="EUR",
+        buyer_email="camille.martin@example.com",
+        buyer_name="Camille Martin",
+        buyer_phone="+33612345678",
+        codes={
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "advice_code": "try_again_later",
+            "network_decline_code": "51",
+        },
+        attempt_id="ch_3QFm2sLkdIwHu7ix1uTq4b7A",
+    ),
+    "payment_intent.payment_failed.3ds.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_3QFn7aLkdIwHu7ix0yR2mX4s",
+        event_type="payment_intent.payment_failed",
+        occurred_at=at(600),
+        payment_id="pi_3QFn7aLkdIwHu7ix0Qa1Wm8e",
+        related_ids=(),  # authentication failed before any charge was made
+        order_reference="ML-1043",
+        amount=12450,
+        currency="EUR",
+        buyer_email="jonas.weber@example.de",
+        buyer_name="Jonas Weber",
+        codes={"code": "payment_intent_authentication_failure"},
+    ),
+    "charge.failed.blocked.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_3QFo1bLkdIwHu7ix2Zt5cV8n",
+        event_type="charge.failed",
+        occurred_at=at(1200),
+        payment_id="ch_3QFo1bLkdIwHu7ix2aB3cD4e",
+        related_ids=("pi_3QFo1bLkdIwHu7ix2Pq7Rs9t",),
+        order_reference="ML-1044",
+        amount=45000,
+        currency="EUR",
+        buyer_email="l.dupont@example.net",
+        buyer_name="Léa Dupont",
+        buyer_phone="+33698765432",
+        codes={
+            "failure_code": "card_declined",
+            "outcome_type": "blocked",
+            "outcome_reason": "highest_risk_level",
+        },
+        attempt_id="ch_3QFo1bLkdIwHu7ix2aB3cD4e",
+    ),
+    "charge.failed.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_3QFm2sLkdIwHu7ix1bY7zQ2w",
+        event_type="charge.failed",
+        occurred_at=T0,
+        payment_id="ch_3QFm2sLkdIwHu7ix1uTq4b7A",
+        related_ids=("pi_3QFm2sLkdIwHu7ix1Kc0Vp9d",),
+        order_reference="Order ML-1042",  # a charge has no metadata here: its description
+        amount=8900,
+        currency="EUR",
+        buyer_email="camille.martin@example.com",
+        buyer_name="Camille Martin",
+        buyer_phone="+33612345678",
+        codes={
+            "failure_code": "card_declined",
+            "outcome_type": "issuer_declined",
+            "outcome_reason": "insufficient_funds",
+            "network_decline_code": "51",
+        },
+        # The same attempt as payment_intent.payment_failed.json: it counts once.
+        attempt_id="ch_3QFm2sLkdIwHu7ix1uTq4b7A",
+    ),
+    "checkout.session.expired.json": signal(
+        SignalKind.ABANDONED,
+        event_id="evt_1QFp4cLkdIwHu7ixR0hV2sY6",
+        event_type="checkout.session.expired",
+        occurred_at=at(86400),
+        payment_id="cs_test_a1Zq9Xk3Lm7Pw2Rt5Vy8Bn4Cd6Fg0Hj2Kl",
+        order_reference="ML-1045",
+        amount=6400,
+        currency="EUR",
+        buyer_email="sofia.rossi@example.it",
+        recovery_url="https://buy.stripe.com/r/test_9AQ5kX2bW0nH7uM4gg",
+    ),
+    "payment_intent.canceled.json": signal(
+        SignalKind.ABANDONED,
+        event_id="evt_3QFq5dLkdIwHu7ix3Nn4pL1k",
+        event_type="payment_intent.canceled",
+        occurred_at=at(7200),
+        payment_id="pi_3QFq5dLkdIwHu7ix3Mv6Wx2y",
+        order_reference="ML-1046",
+        amount=2990,
+        currency="USD",
+        buyer_email="noah.smith@example.com",
+        buyer_name="Noah Smith",
+        buyer_phone="+14155550123",
+        codes={"cancellation_reason": "abandoned"},
+    ),
+    "payment_intent.succeeded.json": signal(
+        SignalKind.SUCCEEDED,
+        event_id="evt_3QFm9xLkdIwHu7ix1Dd8sK0p",
+        event_type="payment_intent.succeeded",
+        occurred_at=at(900),
+        payment_id="pi_3QFm2sLkdIwHu7ix1Kc0Vp9d",
+        related_ids=("ch_3QFm9xLkdIwHu7ix1Rz2Tg6H",),
+        order_reference="ML-1042",
+        amount=8900,
+        currency="EUR",
+        buyer_email="camille.martin@example.com",
+        attempt_id="ch_3QFm9xLkdIwHu7ix1Rz2Tg6H",
+    ),
+    "charge.succeeded.json": signal(
+        SignalKind.SUCCEEDED,
+        event_id="evt_3QFm9xLkdIwHu7ix1Ee9tL1q",
+        event_type="charge.succeeded",
+        occurred_at=at(899),
+        payment_id="ch_3QFm9xLkdIwHu7ix1Rz2Tg6H",
+        related_ids=("pi_3QFm2sLkdIwHu7ix1Kc0Vp9d",),
+        order_reference="Order ML-1042",
+        amount=8900,
+        currency="EUR",
+        buyer_email="camille.martin@example.com",
+        buyer_name="Camille Martin",
+        buyer_phone="+33612345678",
+        codes={"outcome_type": "authorized"},
+        attempt_id="ch_3QFm9xLkdIwHu7ix1Rz2Tg6H",
+    ),
+    "checkout.session.completed.json": signal(
+        SignalKind.SUCCEEDED,
+        event_id="evt_1QFr6eLkdIwHu7ixS1iW3tZ7",
+        event_type="checkout.session.completed",
+        occurred_at=at(3600),
+        payment_id="cs_test_b2Ar0Yl4Mn8Qx3Su6Wz9Co5De7Gh1Ik3Lm",
+        related_ids=("pi_3QFr6dLkdIwHu7ix0Tt1Uu2V",),
+        order_reference="ML-1047",
+        amount=15800,
+        currency="EUR",
+        buyer_email="daan.devries@example.nl",
+        buyer_name="Daan de Vries",
+        buyer_phone="+31612345678",
+    ),
+    "checkout.session.async_payment_failed.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_1QFt8gLkdIwHu7ixU3kY5vB9",
+        event_type="checkout.session.async_payment_failed",
+        occurred_at=at(4000 + 4 * 86400),
+        payment_id="cs_test_c3Bs1Zm5No9Ry4Tv7Xa0Dp6Ef8Hi2Jl4Mn",
+        related_ids=("pi_3QFs7eLkdIwHu7ix0Vv3Ww4X",),
+        order_reference="ML-1048",
+        amount=21000,
+        currency="EUR",
+        buyer_email="anna.schmidt@example.de",
+        buyer_name="Anna Schmidt",
+    ),
+    "payment_intent.payment_failed.connect.json": signal(
+        SignalKind.FAILED,
+        event_id="evt_3QFu9hLkdIwHu7ix4Oo5qM2l",
+        event_type="payment_intent.payment_failed",
+        occurred_at=at(5000),
+        payment_id="pi_3QFu9hLkdIwHu7ix4Nw7Xy3z",
+        related_ids=("ch_3QFu9hLkdIwHu7ix4Ab5Cd6E",),
+        order_reference="NW-778",
+        amount=5500,
+        currency="GBP",
+        buyer_email="oliver.jones@example.co.uk",
+        buyer_name="Oliver Jones",
+        codes={"code": "expired_card", "advice_code": "do_not_try_again"},
+        connected_account="acct_1Nv0FGQ9RKHgCVdK",
+        attempt_id="ch_3QFu9hLkdIwHu7ix4Ab5Cd6E",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), EXPECTED.items(), ids=EXPECTED.keys())
+def test_each_fixture_parses_to_its_signal(name, expected):
+    assert parse(load(name)) == expected
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_a_stored_body_parses_the_same_way(name):
+    assert parse_stored("stripe", raw(name).decode()) == [EXPECTED[name]]
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_codes_are_non_empty_strings_under_known_keys(name):
+    codes = parse(load(name)).codes
+    known = {
+        "code",
+        "decline_code",
+        "advice_code",
+        "failure_code",
+        "outcome_type",
+        "outcome_reason",
+        "network_decline_code",
+        "cancellation_reason",
+    }
+    assert set(codes) <= known
+    assert all(isinstance(value, str) and value for value in codes.values())
+
+
+def test_occurred_at_is_aware_utc():
+    occurred_at = parse(load("payment_intent.payment_failed.json")).occurred_at
+    assert occurred_at.utcoffset().total_seconds() == 0
+
+
+def test_a_checkout_completed_but_not_yet_paid_is_not_a_success():
+    assert parse(load("checkout.session.completed.unpaid.json")) is None
+
+
+def test_the_async_success_of_a_checkout_is_a_success():
+    event = load("checkout.session.async_payment_failed.json")
+    event["type"] = "checkout.session.async_payment_succeeded"
+    event["data"]["object"]["payment_status"] = "paid"
+    assert parse(event).kind == SignalKind.SUCCEEDED
+
+
+def test_a_checkout_with_nothing_to_pay_is_a_success():
+    event = load("checkout.session.completed.json")
+    event["data"]["object"]["payment_status"] = "no_payment_required"
+    assert parse(event).kind == SignalKind.SUCCEEDED
+
+
+def test_an_unknown_event_type_is_not_ours():
+    event = load("payment_intent.succeeded.json")
+    event["type"] = "customer.created"
+    assert parse(event) is None
+    assert parse_stored("stripe", json.dumps(event)) == []
+
+
+def test_an_event_without_an_object_is_not_ours():
+    event = load("payment_intent.succeeded.json")
+    event["data"] = {}
+    assert parse(event) is None
+
+
+def test_an_expanded_related_object_gives_its_id():
+    event = load("payment_intent.succeeded.json")
+    event["data"]["object"]["latest_charge"] = {"id": "ch_expanded", "object": "charge"}
+    assert parse(event).related_ids == ("ch_expanded",)
+
+
+def test_the_order_reference_falls_back_in_order():
+    event = load("checkout.session.completed.json")
+    session = event["data"]["object"]
+    assert parse(event).order_reference == "ML-1047"  # metadata.order_id
+    session["metadata"] = {"order_reference": "REF-9"}
+    assert parse(event).order_reference == "REF-9"
+    session["metadata"] = {}
+    session["client_reference_id"] = "CLIENT-7"
+    assert parse(event).order_reference == "CLIENT-7"
+    session["client_reference_id"] = None
+    session["description"] = "Order 55"
+    assert parse(event).order_reference == "Order 55"
