@@ -186,6 +186,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    "dispatch-inbound-events": {
+        "task": "inbound.tasks.dispatch",
+        "schedule": 1.0,
+        "options": {"expires": 2},
+    },
     "requeue-inbound-events": {
         "task": "inbound.tasks.requeue_unprocessed",
         "schedule": 30.0,

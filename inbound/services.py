@@ -1,4 +1,5 @@
-"""Store a verified webhook event once, hand it to the worker, and re-enqueue what was left."""
+"""Store a verified webhook event once; hand stored events to the workers; re-enqueue what a
+dead worker or a lost message left behind."""
 
 import json
 import logging
@@ -14,11 +15,10 @@ from storefront_settings.models import Storefront
 
 logger = logging.getLogger(__name__)
 
-# Left alone this long after arrival before the sweeper re-enqueues it (the normal path
-# enqueues at once), and re-enqueued at most this often.
-SWEEP_GRACE = timedelta(seconds=30)
+# An event enqueued this long ago and still not processed is enqueued again.
 SWEEP_INTERVAL = timedelta(minutes=2)
 SWEEP_BATCH = 500
+DISPATCH_BATCH = 1000
 MAX_ATTEMPTS = 10
 
 Status = InboundEvent.Status
@@ -33,8 +33,9 @@ def store(
     body: str,
     headers: dict,
 ) -> InboundEvent | None:
-    """Insert the event unless (storefront, provider, event id) is already stored; enqueue its
-    processing once the row is committed. Returns the new row, or None for a duplicate."""
+    """Insert the event unless (storefront, provider, event id) is already stored. Returns the
+    new row, or None for a duplicate. Nothing else happens in the request: dispatch() hands
+    the row to a worker a moment later."""
     table = InboundEvent._meta.db_table
     # INSERT … ON CONFLICT DO NOTHING RETURNING: one statement, no race between concurrent
     # deliveries of one event, and it tells which delivery won.
@@ -61,19 +62,52 @@ def store(
         row = cursor.fetchone()
     if row is None:
         return None
-    event = InboundEvent.objects.for_storefront(storefront).get(pk=row[0])
-    transaction.on_commit(lambda: enqueue(event))
-    return event
+    return InboundEvent(
+        pk=row[0],
+        storefront=storefront,
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        status=Status.RECEIVED,
+    )
+
+
+def dispatch(*, limit: int = DISPATCH_BATCH) -> int:
+    """Enqueue the processing of every stored event not enqueued yet (beat, every second).
+
+    The row's own state is the queue: the webhook request only inserts, so it answers as fast
+    as one INSERT allows and never waits on the broker; if the broker is down, the rows wait
+    here and go as soon as it is back."""
+    with transaction.atomic():
+        # Beat serves every tenant: crossing tenants is the point here.
+        claimed = list(
+            InboundEvent.unscoped.select_for_update(skip_locked=True)
+            .filter(status=Status.RECEIVED, enqueued_at__isnull=True)
+            .order_by("received_at")
+            .values_list("pk", "provider")[:limit]
+        )
+        InboundEvent.unscoped.filter(pk__in=[pk for pk, _ in claimed]).update(
+            enqueued_at=timezone.now()
+        )
+    failed = [pk for pk, provider in claimed if not _send(pk, provider)]
+    if failed:
+        InboundEvent.unscoped.filter(pk__in=failed).update(enqueued_at=None)
+    return len(claimed) - len(failed)
+
+
+def _send(event_pk: int, provider: str) -> bool:
+    """Send an event's processing task to the broker; False (logged) when the broker is down."""
+    try:
+        current_app.send_task(settings.INBOUND_PROCESSORS[provider], args=[event_pk], retry=False)
+    except Exception as error:  # noqa: BLE001 - any broker failure: tried again later
+        logger.warning("inbound event %s not enqueued: %s", event_pk, type(error).__name__)
+        return False
+    return True
 
 
 def enqueue(event: InboundEvent) -> bool:
-    """Send the event's processing task to the broker; False (logged) when the broker is down.
-    The row stays `received`, and the sweeper tries again."""
-    task = settings.INBOUND_PROCESSORS[event.provider]
-    try:
-        current_app.send_task(task, args=[event.pk], retry=False)
-    except Exception as error:  # noqa: BLE001 - any broker failure: the sweeper will retry
-        logger.warning("inbound event %s not enqueued: %s", event.pk, type(error).__name__)
+    """Enqueue one event's processing now and record when (the sweeper and replay)."""
+    if not _send(event.pk, event.provider):
         return False
     InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk).update(
         enqueued_at=timezone.now()
@@ -82,17 +116,16 @@ def enqueue(event: InboundEvent) -> bool:
 
 
 def requeue_unprocessed(*, now: datetime | None = None) -> int:
-    """Enqueue again what is still `received` after the grace period: the broker was down,
-    or a worker died. Processing is idempotent, so a second delivery is harmless."""
+    """Enqueue again what was enqueued but is still `received` a while later: a worker died,
+    or the broker lost the message. Processing is idempotent, so a second delivery is harmless."""
     now = now or timezone.now()
     # Beat serves every tenant: crossing tenants is the point here.
-    pending = list(
+    stale = list(
         InboundEvent.unscoped.select_related("storefront")
-        .filter(status=Status.RECEIVED, received_at__lt=now - SWEEP_GRACE)
-        .exclude(enqueued_at__gt=now - SWEEP_INTERVAL)
+        .filter(status=Status.RECEIVED, enqueued_at__lt=now - SWEEP_INTERVAL)
         .order_by("received_at")[:SWEEP_BATCH]
     )
-    return sum(enqueue(event) for event in pending)
+    return sum(enqueue(event) for event in stale)
 
 
 def replay(event: InboundEvent) -> bool:

@@ -6,11 +6,9 @@ import json
 import socket
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from config.celery import app
 from inbound import services as inbound
@@ -244,12 +242,14 @@ def test_with_the_broker_down_nothing_is_lost(client, alpha, monkeypatch, reques
     assert set(stored(alpha).values_list("status", flat=True)) == {"received"}
     assert not stored(alpha).filter(enqueued_at__isnull=False).exists()
 
-    # The broker is back: the sweeper enqueues what was left, and a worker processes it.
+    assert inbound.dispatch() == 0  # the broker is still down: nothing is lost, nothing sent
+    assert not stored(alpha).filter(enqueued_at__isnull=False).exists()
+
+    # The broker is back: the next dispatch enqueues what waited, and a worker processes it.
     monkeypatch.setattr(app.conf, "broker_url", good_broker)
     reset_broker_connections()
     request.getfixturevalue("celery_worker")
-    later = timezone.now() + timedelta(minutes=1)
-    assert inbound.requeue_unprocessed(now=later) == 5
+    assert inbound.dispatch() == 5
     wait_for(lambda: not stored(alpha).filter(status="received").exists())
     assert set(stored(alpha).values_list("status", flat=True)) == {"processed"}
     assert LostSale.objects.for_storefront(alpha.storefront).count() == 5
