@@ -19,7 +19,7 @@ def retry(request, token):
             .get(pk=payload["l"])
         )
     except (signing.BadSignature, KeyError, TypeError, LostSale.DoesNotExist):
-        return render(request, "payments/retry_invalid.html", status=400)
+        return render(request, "link_invalid.html", status=400)
     services.record_click(lost_sale)
     target = services.retry_target(lost_sale)
     if not target:
