@@ -201,6 +201,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
+    "watch-shipments": {
+        "task": "tracking.tasks.watch_shipments",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
+    },
     "expire-lost-sales": {
         "task": "payments.tasks.expire_lost_sales",
         "schedule": 3600.0,
@@ -214,6 +219,9 @@ INBOUND_PROCESSORS = {
     "stripe": "payments.tasks.process_inbound_event",
     "adyen": "payments.tasks.process_inbound_event",
     "mollie": "payments.tasks.process_inbound_event",
+    "easypost": "tracking.tasks.process_inbound_event",
+    "aftership": "tracking.tasks.process_inbound_event",
+    "generic": "tracking.tasks.process_inbound_event",
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -6,11 +6,17 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from config.health import healthz
-from dashboard.api import CurrentStorefrontView, LostSaleViewSet, MessageViewSet
+from dashboard.api import (
+    CurrentStorefrontView,
+    LostSaleViewSet,
+    MessageViewSet,
+    ShipmentViewSet,
+)
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
 router.register("lost-sales", LostSaleViewSet, basename="lost-sale")
+router.register("shipments", ShipmentViewSet, basename="shipment")
 
 api_v1 = [
     path("storefront/", CurrentStorefrontView.as_view(), name="current-storefront"),
@@ -26,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("notifications.urls")),
     path("", include("payments.urls")),
+    path("", include("tracking.urls")),
     # anymail's tracking webhooks: /webhooks/email/<esp>/tracking/
     path("webhooks/email/", include("anymail.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,7 +17,11 @@ from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale
 from payments.reasons import FailureReason
-from storefront_settings.models import Storefront
+from storefront_settings.models import Language, Storefront
+from tracking import services as tracking
+from tracking.carriers import Carrier, normalise_tracking_number
+from tracking.models import Checkpoint, Shipment
+from tracking.statuses import ShipmentStatus
 
 
 class StorefrontSerializer(serializers.ModelSerializer):
@@ -232,3 +236,125 @@ class LostSaleViewSet(
             )
         payments.mark_lost(lost_sale=lost_sale)
         return Response(self.get_serializer(lost_sale).data)
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    time = serializers.DateTimeField(source="occurred_at")
+
+    class Meta:
+        model = Checkpoint
+        fields = ["time", "status", "description", "location"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    carrier = serializers.ChoiceField(choices=Carrier.choices, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True)
+    buyer_email = serializers.EmailField()
+    items = serializers.ListField(child=serializers.JSONField(), required=False)
+    stalled = serializers.BooleanField(read_only=True)
+    late = serializers.BooleanField(read_only=True)
+    tracking_url = serializers.SerializerMethodField()
+    checkpoints = CheckpointSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id",
+            "order_reference",
+            "buyer_email",
+            "buyer_name",
+            "language",
+            "carrier",
+            "tracking_number",
+            "shipped_at",
+            "promised_delivery_date",
+            "items",
+            "status",
+            "estimated_delivery_date",
+            "stalled",
+            "late",
+            "checkpoints",
+            "tracking_url",
+            "carrier_tracking_url",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "estimated_delivery_date",
+            "stalled",
+            "late",
+            "checkpoints",
+            "tracking_url",
+            "carrier_tracking_url",
+        ]
+        extra_kwargs = {"order_reference": {"required": True, "allow_blank": False}}
+
+    def get_tracking_url(self, shipment) -> str:
+        return tracking.tracking_page_url(shipment)
+
+    def validate_tracking_number(self, value):
+        if not 4 <= len(normalise_tracking_number(value)) <= 40:
+            raise serializers.ValidationError("A tracking number has 4 to 40 letters or digits.")
+        return value
+
+    def create(self, validated):
+        storefront = self.context["request"].user.storefront
+        return tracking.create_shipment(
+            storefront,
+            tracking.NewShipment(**{**validated, "items": tuple(validated.get("items", ()))}),
+        )
+
+
+class ShipmentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ShipmentStatus.choices)
+    carrier = django_filters.ChoiceFilter(choices=Carrier.choices)
+    stalled = django_filters.BooleanFilter(
+        field_name="stalled_since", lookup_expr="isnull", exclude=True
+    )
+    late = django_filters.BooleanFilter(field_name="late_since", lookup_expr="isnull", exclude=True)
+    shipped_after = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
+    shipped_before = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="lt")
+
+    class Meta:
+        model = Shipment
+        fields = ["status", "carrier", "stalled", "late", "shipped_after", "shipped_before"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Shipments, with their canonical status and flags"),
+    retrieve=extend_schema(summary="One shipment, with its checkpoints and tracking link"),
+    create=extend_schema(
+        summary="Record a shipment: the buyer gets the shipped email with the tracking link",
+        responses={201: ShipmentSerializer, 409: None},
+    ),
+)
+class ShipmentViewSet(
+    StorefrontScopedViewSet,
+    viewsets.mixins.ListModelMixin,
+    viewsets.mixins.RetrieveModelMixin,
+    viewsets.mixins.CreateModelMixin,
+):
+    model = Shipment
+    serializer_class = ShipmentSerializer
+    filterset_class = ShipmentFilter
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("storefront")
+            .prefetch_related("checkpoints")
+            .order_by("-created_at", "-id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            shipment = serializer.save()
+        except tracking.ShipmentExists as exists:
+            return Response(
+                {"detail": "This shipment already exists.", "id": exists.shipment.pk}, status=409
+            )
+        return Response(self.get_serializer(shipment).data, status=201)

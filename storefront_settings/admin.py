@@ -8,6 +8,7 @@ from storefront_settings.models import (
     Membership,
     ProviderSecret,
     RecoveryPolicy,
+    ShipmentPolicy,
     Storefront,
 )
 
@@ -113,3 +114,10 @@ class RecoveryPolicyAdmin(TenantAdmin):
     search_fields = ["storefront__slug", "storefront__name"]
     autocomplete_fields = ["storefront"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(ShipmentPolicy)
+class ShipmentPolicyAdmin(TenantAdmin):
+    list_display = ["storefront", "milestones", "stalled_days"]
+    search_fields = ["storefront__slug", "storefront__name"]
+    autocomplete_fields = ["storefront"]

@@ -335,6 +335,53 @@ class RecoveryPolicy(TenantModel):
         return policy
 
 
+def default_milestones() -> list[str]:
+    return [
+        "shipped",
+        "out_for_delivery",
+        "delivered",
+        "failed_attempt",
+        "available_for_pickup",
+        "exception",
+        "delay",
+        "stalled",
+    ]
+
+
+class ShipmentPolicy(TenantModel):
+    """Which shipment emails the buyer gets, and when a parcel counts as stalled. One row per
+    storefront, made with the defaults on first use."""
+
+    storefront = models.OneToOneField(
+        Storefront, on_delete=models.CASCADE, related_name="shipment_policy"
+    )
+    milestones = ArrayField(
+        models.CharField(max_length=30),
+        default=default_milestones,
+        blank=True,
+        help_text=_(
+            "Emails to send: shipped, out_for_delivery, delivered, failed_attempt, "
+            "available_for_pickup, exception, delay, stalled."
+        ),
+    )
+    stalled_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+
+    class Meta:
+        verbose_name_plural = "shipment policies"
+
+    def __str__(self):
+        return f"Shipment policy of {self.storefront}"
+
+    @classmethod
+    def for_storefront(cls, storefront: Storefront) -> "ShipmentPolicy":
+        policy, _created = cls.objects.for_storefront(storefront).get_or_create(
+            storefront=storefront
+        )
+        return policy
+
+
 class AuditLog(TenantModel):
     """Who changed what, and when: one row per significant change."""
 

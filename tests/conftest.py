@@ -138,3 +138,14 @@ def wait_for(condition, timeout=30.0):
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
+
+
+@pytest.fixture
+def fresh_cache(settings):
+    """The cache under a key prefix of this test's own, so counters (rate limits) start at
+    zero. Never cache.clear(): the cache shares its Redis with the broker."""
+    import uuid
+
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }

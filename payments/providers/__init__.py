@@ -5,15 +5,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from inbound.errors import VerificationError
+
+__all__ = ["PaymentSignal", "SignalKind", "VerificationError", "parse_stored"]
+
 
 class SignalKind(StrEnum):
     FAILED = "failed"  # a payment attempt failed (declined, 3-D Secure failed, error…)
     ABANDONED = "abandoned"  # the buyer left: checkout expired, payment cancelled
     SUCCEEDED = "succeeded"  # the money came in
-
-
-class VerificationError(Exception):
-    """A webhook that must be refused: the message is a short reason safe to return (4xx)."""
 
 
 @dataclass(frozen=True)

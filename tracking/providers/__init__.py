@@ -1,0 +1,48 @@
+"""One module per tracking source: verify and parse its webhooks into TrackingSignals, in the
+canonical status vocabulary. Parsing only: no database, no decisions."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from inbound.errors import VerificationError
+
+__all__ = ["CheckpointData", "TrackingSignal", "VerificationError"]
+
+
+@dataclass(frozen=True)
+class CheckpointData:
+    occurred_at: datetime  # timezone-aware
+    status: str  # a canonical ShipmentStatus value
+    raw_status: str = ""  # the source's own status / tag
+    raw_detail: str = ""  # the source's sub-status / subtag / status_detail
+    description: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class TrackingSignal:
+    """What one tracking event says about one parcel."""
+
+    provider: str  # easypost, aftership, generic
+    event_id: str
+    event_type: str
+    tracking_number: str
+    carrier: str = ""  # a tracking.carriers.Carrier value, or "" when unknown
+    status: str = ""  # the canonical status the source gives as current ("" if none)
+    raw_status: str = ""
+    raw_detail: str = ""
+    estimated_delivery: date | None = None
+    carrier_tracking_url: str = ""
+    checkpoints: tuple[CheckpointData, ...] = ()
+
+
+def parse_stored(provider: str, body: str) -> list[TrackingSignal]:
+    """The signals in a stored event's raw body (empty when the event is of no interest)."""
+    import json
+
+    from tracking.providers import aftership, easypost, generic
+
+    event = json.loads(body)
+    parsers = {"easypost": easypost.parse, "aftership": aftership.parse, "generic": generic.parse}
+    signal = parsers[provider](event)
+    return [signal] if signal is not None else []

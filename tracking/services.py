@@ -1,0 +1,306 @@
+"""Shipments in, carrier news applied, buyers told at each milestone, stalled and late flagged.
+
+Updates arrive duplicated and out of order: checkpoints are stored once (a fingerprint per
+step), and the shipment's status is always the status of its newest checkpoint by the
+checkpoint's own time, so replaying or reordering updates gives the same state.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from babel.dates import format_date
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from inbound import services as inbound
+from inbound.models import InboundEvent
+from notifications import services as notifications
+from storefront_settings.models import ShipmentPolicy, Storefront
+from tracking import carriers
+from tracking.models import Checkpoint, Shipment
+from tracking.providers import TrackingSignal, parse_stored
+from tracking.statuses import FINAL, ShipmentStatus
+
+PAGE_SALT = "tracking.page"
+
+# The status that makes each milestone email, and the template it uses.
+MILESTONE_OF_STATUS = {
+    ShipmentStatus.OUT_FOR_DELIVERY: "out_for_delivery",
+    ShipmentStatus.DELIVERED: "delivered",
+    ShipmentStatus.FAILED_ATTEMPT: "failed_attempt",
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: "available_for_pickup",
+    ShipmentStatus.EXCEPTION: "exception",
+}
+
+
+class ShipmentExists(Exception):
+    def __init__(self, shipment: Shipment):
+        super().__init__(f"shipment {shipment.pk} already exists")
+        self.shipment = shipment
+
+
+@dataclass(frozen=True)
+class NewShipment:
+    order_reference: str
+    buyer_email: str
+    tracking_number: str
+    buyer_name: str = ""
+    language: str = ""
+    carrier: str = ""
+    shipped_at: datetime | None = None
+    promised_delivery_date: date | None = None
+    items: tuple = ()
+
+
+def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
+    """Record a shipment and send the buyer the "shipped" email with the tracking link.
+    Raises ShipmentExists (with the existing row) for a (carrier, tracking number) already
+    known to this storefront."""
+    number = carriers.normalise_tracking_number(data.tracking_number)
+    carrier, guessed = data.carrier, False
+    if not carrier:
+        carrier, guessed = carriers.guess(number), True
+    now = timezone.now()
+    with transaction.atomic():
+        # The unique (storefront, carrier, tracking number) decides: a concurrent duplicate
+        # gets the row that won (get_or_create retries the read on IntegrityError).
+        shipment, created = Shipment.objects.select_related("storefront").get_or_create(
+            storefront=storefront,
+            carrier=carrier,
+            tracking_number=number,
+            defaults={
+                "order_reference": data.order_reference,
+                "buyer_email": data.buyer_email.strip().lower(),
+                "buyer_name": data.buyer_name,
+                "language": data.language,
+                "carrier_guessed": guessed,
+                "shipped_at": data.shipped_at or now,
+                "promised_delivery_date": data.promised_delivery_date,
+                "items": list(data.items),
+                "carrier_tracking_url": carriers.tracking_url(carrier, number),
+                "last_news_at": now,
+            },
+        )
+        if not created:
+            raise ShipmentExists(shipment)
+        _notify(shipment, "shipped")
+    return shipment
+
+
+def process_inbound_event(*, event_id: int) -> str:
+    """Apply one stored tracking event; returns what became of it. Safe to run twice."""
+    with transaction.atomic():
+        event = inbound.claim(event_id)
+        if event is None:
+            return "skipped"
+        signals = parse_stored(event.provider, event.body)
+        if not signals:
+            inbound.finish(event, status=InboundEvent.Status.IGNORED)
+            return "ignored"
+        unknown = [
+            s.tracking_number
+            for s in signals
+            if apply_signal(storefront=event.storefront, signal=s) is None
+        ]
+        if unknown:
+            # Kept and reported, not dropped: ops find it by its error, and replay it once
+            # the shop has created the shipment.
+            inbound.finish(
+                event,
+                status=InboundEvent.Status.IGNORED,
+                error=f"No shipment with tracking number {', '.join(unknown)}",
+            )
+            return "unknown"
+        inbound.finish(event, status=InboundEvent.Status.PROCESSED)
+        return "processed"
+
+
+def find_shipment(storefront: Storefront, tracking_number: str, carrier: str = ""):
+    """The storefront's shipment with this number; the carrier breaks a tie."""
+    number = carriers.normalise_tracking_number(tracking_number)
+    candidates = list(
+        Shipment.objects.for_storefront(storefront)
+        .select_for_update()
+        .select_related("storefront")
+        .filter(tracking_number=number)
+        .order_by("pk")
+    )
+    if len(candidates) > 1 and carrier:
+        candidates = [s for s in candidates if s.carrier == carrier] or candidates
+    return candidates[0] if candidates else None
+
+
+def apply_signal(*, storefront: Storefront, signal: TrackingSignal) -> Shipment | None:
+    shipment = find_shipment(storefront, signal.tracking_number, signal.carrier)
+    if shipment is None:
+        return None
+    Checkpoint.objects.bulk_create(
+        [
+            Checkpoint(
+                storefront=storefront,
+                shipment=shipment,
+                occurred_at=point.occurred_at,
+                status=point.status,
+                raw_status=point.raw_status[:100],
+                raw_detail=point.raw_detail[:100],
+                description=point.description[:500],
+                location=point.location[:200],
+                source=signal.provider,
+                fingerprint=_fingerprint(point),
+            )
+            for point in signal.checkpoints
+            if point.status
+        ],
+        ignore_conflicts=True,
+    )
+    before, before_at = shipment.status, shipment.status_at
+    newest = shipment.checkpoints.order_by("-occurred_at", "-pk").first()
+    if newest is not None:
+        shipment.status = newest.status
+        shipment.status_at = newest.occurred_at
+        shipment.status_description = newest.description
+        # The last news is the newest scan, even one older than the shipment's record here.
+        shipment.last_news_at = newest.occurred_at
+        if before_at is None or newest.occurred_at > before_at:
+            shipment.stalled_since = None  # news again: no longer stalled
+    elif signal.status and shipment.status_at is None:
+        shipment.status = signal.status
+    if signal.estimated_delivery:
+        shipment.estimated_delivery_date = signal.estimated_delivery
+    if signal.carrier and (not shipment.carrier or shipment.carrier_guessed):
+        shipment.carrier, shipment.carrier_guessed = signal.carrier, False
+    if signal.carrier_tracking_url:
+        shipment.carrier_tracking_url = signal.carrier_tracking_url
+    if shipment.status in FINAL:
+        shipment.stalled_since = None
+    shipment.save()
+    if shipment.status != before:
+        if shipment.status == ShipmentStatus.DELIVERED:
+            # Delivered: whatever is still scheduled about this parcel is moot.
+            notifications.cancel(storefront, shipment.group)
+        milestone = MILESTONE_OF_STATUS.get(shipment.status)
+        if milestone:
+            _notify(shipment, milestone)
+    return shipment
+
+
+def _fingerprint(point) -> str:
+    key = json.dumps(
+        [point.occurred_at.isoformat(), point.status, point.description.strip().lower()]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def page_token(shipment: Shipment) -> str:
+    # Signed, so unguessable, and naming the storefront, so a token never opens another's.
+    return signing.dumps({"s": shipment.storefront_id, "h": shipment.pk}, salt=PAGE_SALT)
+
+
+def read_page_token(token: str) -> dict:
+    return signing.loads(token, salt=PAGE_SALT)
+
+
+def tracking_page_url(shipment: Shipment) -> str:
+    return settings.SITE_URL + reverse("tracking:page", args=[page_token(shipment)])
+
+
+def carrier_name(carrier: str) -> str:
+    """The carrier's name for a buyer; nothing for one we do not know by name."""
+    if not carrier or carrier == carriers.Carrier.OTHER:
+        return ""
+    return str(carriers.Carrier(carrier).label)
+
+
+def display_date(value: date | None, locale: str) -> str:
+    return format_date(value, format="full", locale=locale) if value else ""
+
+
+def _notify(shipment: Shipment, milestone: str) -> bool:
+    """Schedule a milestone email, at most once per shipment and milestone, per policy."""
+    storefront = shipment.storefront
+    if not shipment.buyer_email:
+        return False
+    if milestone not in ShipmentPolicy.for_storefront(storefront).milestones:
+        return False
+    locale = shipment.locale
+    point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
+    notifications.schedule(
+        storefront,
+        to=shipment.buyer_email,
+        template=f"shipment_{milestone}",
+        context={
+            "order_reference": shipment.order_reference,
+            "buyer_name": shipment.buyer_name,
+            "tracking_number": shipment.tracking_number,
+            "carrier_name": carrier_name(shipment.carrier),
+            "tracking_url": tracking_page_url(shipment),
+            "carrier_tracking_url": shipment.carrier_tracking_url,
+            "promised_delivery_date": display_date(shipment.promised_delivery_date, locale),
+            "estimated_delivery_date": display_date(shipment.estimated_delivery_date, locale),
+            "pickup_location": point.location if point else "",
+            "status_description": shipment.status_description,
+        },
+        send_at=timezone.now(),
+        idempotency_key=f"shipment:{shipment.pk}:{milestone}",
+        # Delivered cancels what is still scheduled; its own email stays out of the group.
+        group="" if milestone == "delivered" else shipment.group,
+        kind="shipment_update",
+        locale=locale,
+        about=shipment,
+    )
+    return True
+
+
+def flag_stalled(*, now: datetime | None = None) -> int:
+    """Flag, in one statement, every moving parcel with no carrier news for its storefront's
+    number of days; then tell each newly stalled parcel's buyer, once, per policy."""
+    now = now or timezone.now()
+    table = Shipment._meta.db_table
+    policy = ShipmentPolicy._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} AS s SET stalled_since = %s
+            WHERE s.stalled_since IS NULL
+              AND s.status <> ALL(%s)
+              AND s.last_news_at < %s - make_interval(days => COALESCE(
+                  (SELECT p.stalled_days FROM {policy} p WHERE p.storefront_id = s.storefront_id),
+                  %s))
+            RETURNING s.id
+            """,  # noqa: S608 - table names come from the models, values are parameters
+            [now, sorted(FINAL), now, ShipmentPolicy._meta.get_field("stalled_days").default],
+        )
+        flagged = [row[0] for row in cursor.fetchall()]
+    _notify_flagged(flagged, "stalled")
+    return len(flagged)
+
+
+def flag_late(*, now: datetime | None = None) -> int:
+    """Flag, in one statement, every parcel not delivered by its promised date."""
+    now = now or timezone.now()
+    table = Shipment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET late_since = %s
+            WHERE late_since IS NULL
+              AND status <> ALL(%s)
+              AND promised_delivery_date < %s
+            RETURNING id
+            """,  # noqa: S608 - the table name comes from the model, values are parameters
+            [now, sorted(FINAL), now.date()],
+        )
+        flagged = [row[0] for row in cursor.fetchall()]
+    _notify_flagged(flagged, "delay")
+    return len(flagged)
+
+
+def _notify_flagged(ids: list[int], milestone: str) -> None:
+    # Only the parcels flagged just now: the sweep itself never loops over all shipments.
+    for shipment in Shipment.unscoped.select_related("storefront").filter(pk__in=ids):
+        _notify(shipment, milestone)

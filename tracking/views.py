@@ -1,0 +1,83 @@
+"""The buyer's tracking page (/t/<token>/) and the lookup form (/track/<storefront slug>/)."""
+
+from django import forms
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django_ratelimit.core import is_ratelimited
+
+from storefront_settings.models import Storefront
+from tracking import services
+from tracking.models import Shipment
+
+LOOKUP_RATE = "10/m"
+
+
+def page(request, token):
+    try:
+        payload = services.read_page_token(token)
+        shipment = (
+            Shipment.objects.for_storefront(payload["s"])
+            .select_related("storefront")
+            .get(pk=payload["h"])
+        )
+    except (signing.BadSignature, KeyError, TypeError, Shipment.DoesNotExist):
+        # Altered, guessed or another storefront's: all the same 404.
+        raise Http404("No such shipment.") from None
+    with translation.override(shipment.locale):
+        response = render(
+            request,
+            "tracking/page.html",
+            {
+                "storefront": shipment.storefront,
+                "shipment": shipment,
+                "carrier_name": services.carrier_name(shipment.carrier),
+                "checkpoints": shipment.checkpoints.order_by("-occurred_at", "-pk")[:50],
+            },
+        )
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+class LookupForm(forms.Form):
+    order_reference = forms.CharField(label=_("Order number"), max_length=200)
+    email = forms.EmailField(label=_("Email used for the order"))
+
+
+def lookup(request, slug):
+    storefront = get_object_or_404(Storefront, slug=slug)
+    form = LookupForm(request.POST or None)
+    not_found = False
+    status = 200
+    if request.method == "POST":
+        # Per address and per shop, so the form cannot be used to test emails against orders.
+        if is_ratelimited(
+            request, group=f"tracking.lookup:{slug}", key="ip", rate=LOOKUP_RATE, increment=True
+        ):
+            status, not_found = 429, False
+            form.add_error(None, _("Too many attempts. Please wait a minute and try again."))
+        elif form.is_valid():
+            shipment = (
+                Shipment.objects.for_storefront(storefront)
+                .filter(
+                    order_reference=form.cleaned_data["order_reference"].strip(),
+                    buyer_email__iexact=form.cleaned_data["email"].strip(),
+                )
+                .order_by("-created_at")
+                .first()
+            )
+            if shipment is not None:
+                return redirect("tracking:page", token=services.page_token(shipment))
+            # The same answer for "no such order" and "wrong email".
+            not_found = True
+    with translation.override(storefront.language):
+        return render(
+            request,
+            "tracking/lookup.html",
+            {"storefront": storefront, "form": form, "not_found": not_found},
+            status=status,
+        )
