@@ -4,7 +4,7 @@ from django import forms
 from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
@@ -26,7 +26,8 @@ def page(request, token):
     except (signing.BadSignature, KeyError, TypeError, Shipment.DoesNotExist):
         # Altered, guessed or another storefront's: all the same 404.
         raise Http404("No such shipment.") from None
-    with translation.override(shipment.locale):
+    # The buyer reads times in the shop's time zone, in their own language.
+    with translation.override(shipment.locale), timezone.override(shipment.storefront.zone):
         response = render(
             request,
             "tracking/page.html",
