@@ -22,8 +22,13 @@ class UnscopedAdminMixin:
         return queryset.order_by(*ordering) if ordering else queryset
 
 
+# Links merchants enter are https unless they say otherwise.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class TenantAdmin(UnscopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["storefront"]
+    formfield_overrides = URL_FIELDS
 
 
 class TenantInline(UnscopedAdminMixin, admin.TabularInline):
@@ -42,7 +47,7 @@ class StorefrontAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
     inlines = [MembershipInline]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = URL_FIELDS
 
 
 @admin.register(Membership)
@@ -113,7 +118,6 @@ class RecoveryPolicyAdmin(TenantAdmin):
     list_display = ["storefront", "minimum_amount", "email_delays", "recovery_window_days"]
     search_fields = ["storefront__slug", "storefront__name"]
     autocomplete_fields = ["storefront"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ShipmentPolicy)

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from django.test import override_settings
@@ -8,6 +9,7 @@ from storefront_settings.models import ApiKey, Membership, ProviderSecret, Store
 from tests.factories import MembershipFactory
 
 PASSWORD = "correct horse battery staple"
+FIXED_SEND_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -73,8 +75,6 @@ def schedule_message():
     """Schedule a test email, due now unless told otherwise."""
     import itertools
 
-    from django.utils import timezone
-
     from notifications import services
 
     counter = itertools.count()
@@ -84,7 +84,9 @@ def schedule_message():
             "to": "buyer@example.com",
             "template": "test_message",
             "context": {"requested_by": "Camille", "settings_url": "https://shop.example/s"},
-            "send_at": timezone.now(),
+            # A fixed moment before the tests' NOON_PARIS: whether a message is due must not
+            # depend on the wall clock.
+            "send_at": FIXED_SEND_AT,
             "idempotency_key": f"test-{next(counter)}",
             "kind": "test",
         }

@@ -206,7 +206,13 @@ def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedu
     assert services.send_due(now=now + timedelta(days=1)).claimed == 0
     assert services.resend(message) is True
     flaky.failures = 0
-    assert services.send_due(now=timezone.now()).sent == 1
+    message.refresh_from_db()
+    assert message.status == "scheduled"
+    # Resent means due at once: the next noon (outside quiet hours) after now sends it.
+    next_noon = datetime.combine(
+        message.next_attempt_at.date() + timedelta(days=1), NOON_PARIS.time(), tzinfo=UTC
+    )
+    assert services.send_due(now=next_noon).sent == 1
 
 
 @pytest.mark.django_db
