@@ -263,6 +263,20 @@ class PaymentMethod(models.TextChoices):
     ALMA = "alma", _("Alma (pay in instalments)")
 
 
+class StorefrontSettings(TenantModel):
+    """One row of settings per storefront, made with the defaults on first use."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def for_storefront(cls, storefront: Storefront):
+        settings_row, _created = cls.objects.for_storefront(storefront).get_or_create(
+            storefront=storefront
+        )
+        return settings_row
+
+
 def default_email_delays() -> list[int]:
     return [1, 24, 72]
 
@@ -279,7 +293,7 @@ def validate_checkout_url_template(value: str) -> None:
         raise ValidationError(_("The template must contain {order_reference}."))
 
 
-class RecoveryPolicy(TenantModel):
+class RecoveryPolicy(StorefrontSettings):
     """What Aftersale does for this storefront when a payment fails. One row per storefront,
     made with the defaults on first use (RecoveryPolicy.for_storefront)."""
 
@@ -327,13 +341,6 @@ class RecoveryPolicy(TenantModel):
     def __str__(self):
         return f"Recovery policy of {self.storefront}"
 
-    @classmethod
-    def for_storefront(cls, storefront: Storefront) -> "RecoveryPolicy":
-        policy, _created = cls.objects.for_storefront(storefront).get_or_create(
-            storefront=storefront
-        )
-        return policy
-
 
 def default_milestones() -> list[str]:
     return [
@@ -348,7 +355,7 @@ def default_milestones() -> list[str]:
     ]
 
 
-class ShipmentPolicy(TenantModel):
+class ShipmentPolicy(StorefrontSettings):
     """Which shipment emails the buyer gets, and when a parcel counts as stalled. One row per
     storefront, made with the defaults on first use."""
 
@@ -373,13 +380,6 @@ class ShipmentPolicy(TenantModel):
 
     def __str__(self):
         return f"Shipment policy of {self.storefront}"
-
-    @classmethod
-    def for_storefront(cls, storefront: Storefront) -> "ShipmentPolicy":
-        policy, _created = cls.objects.for_storefront(storefront).get_or_create(
-            storefront=storefront
-        )
-        return policy
 
 
 class AuditLog(TenantModel):

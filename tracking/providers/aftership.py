@@ -18,11 +18,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import AFTERSHIP, normalise
 from tracking.providers import CheckpointData, TrackingSignal, VerificationError
@@ -76,14 +76,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
     if not any(hmac.compare_digest(mac, received) for mac in expected):
         raise VerificationError("no matching signature")
 
-    try:
-        event = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise VerificationError("body is not UTF-8") from None
-    except ValueError:
-        raise VerificationError("body is not valid JSON") from None
-    if not isinstance(event, dict):
-        raise VerificationError("body is not a JSON object")
+    event = json_object(payload)
     if not isinstance(event.get("msg"), dict):
         raise VerificationError("event has no msg object")
     return event

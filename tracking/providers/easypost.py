@@ -16,13 +16,13 @@ we know the carrier, "" otherwise.
 
 import hashlib
 import hmac
-import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import EASYPOST, normalise
 from tracking.providers import CheckpointData, TrackingSignal, VerificationError
@@ -78,14 +78,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
     if not any(hmac.compare_digest(mac, received) for mac in expected):
         raise VerificationError("no matching signature")
 
-    try:
-        event = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise VerificationError("body is not UTF-8") from None
-    except ValueError:
-        raise VerificationError("body is not valid JSON") from None
-    if not isinstance(event, dict):
-        raise VerificationError("body is not a JSON object")
+    event = json_object(payload)
     if not _text(event.get("id")) or not _text(event.get("description")):
         raise VerificationError("event has no id or description")
     return event

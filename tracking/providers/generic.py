@@ -24,12 +24,12 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import GENERIC, normalise
 from tracking.providers import CheckpointData, TrackingSignal, VerificationError
@@ -84,14 +84,7 @@ def verify(
     if abs(current - int(timestamp_text)) > tolerance:
         raise VerificationError("timestamp outside the tolerance")
 
-    try:
-        event = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise VerificationError("body is not UTF-8") from None
-    except ValueError:
-        raise VerificationError("body is not valid JSON") from None
-    if not isinstance(event, dict):
-        raise VerificationError("body is not a JSON object")
+    event = json_object(payload)
     if _text(event.get("id")) != webhook_id:
         raise VerificationError("body id does not match webhook-id")
     if not _text(event.get("type")).strip():
