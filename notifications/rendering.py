@@ -10,6 +10,7 @@ context as a caller would pass it.
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -36,8 +37,10 @@ def template_dirs() -> list[Path]:
     return [Path(folder) for folder in engines["django"].template_dirs]
 
 
+@cache
 def available_templates() -> dict[str, Path]:
-    """Template name → its folder, for every `emails/<name>/` that has all three parts."""
+    """Template name → its folder, for every `emails/<name>/` that has all three parts.
+    Read once per process: templates ship with the code (as Django's cached loader assumes)."""
     found = {}
     for folder in template_dirs():
         for subject in sorted(folder.glob("emails/*/subject.txt")):

@@ -290,3 +290,27 @@ def test_the_lookup_form_is_rate_limited(client, alpha, shipment, fresh_cache):
     # Even the right answer waits.
     right = client.post(url, {"order_reference": "ML-10428", "email": "camille@example.com"})
     assert right.status_code == 429
+
+
+@pytest.mark.django_db
+def test_each_storefront_waits_its_own_number_of_days(client, alpha, shipment, make_tenant):
+    from storefront_settings.models import ShipmentPolicy
+
+    patient = ShipmentPolicy.for_storefront(alpha.storefront)
+    patient.stalled_days = 5
+    patient.save()
+    quick = make_tenant("Quick", "whsec_quickquickquickquick")
+    ShipmentPolicy.objects.for_storefront(quick.storefront).create(
+        storefront=quick.storefront, stalled_days=1
+    )
+    services.create_shipment(
+        quick.storefront,
+        services.NewShipment(
+            order_reference="Q-1", buyer_email="q@example.com", tracking_number="6A12345678901"
+        ),
+    )
+    for tenant in (alpha, quick):
+        services.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
+    assert services.flag_stalled(now=T0 + timedelta(days=1, minutes=1)) == 1  # Quick's
+    assert services.flag_stalled(now=T0 + timedelta(days=4)) == 0
+    assert services.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Aurora's

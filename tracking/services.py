@@ -14,6 +14,7 @@ from babel.dates import format_date
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
@@ -220,12 +221,13 @@ def display_date(value: date | None, locale: str) -> str:
     return format_date(value, format="full", locale=locale) if value else ""
 
 
-def _notify(shipment: Shipment, milestone: str) -> bool:
+def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = None) -> bool:
     """Schedule a milestone email, at most once per shipment and milestone, per policy."""
     storefront = shipment.storefront
     if not shipment.buyer_email:
         return False
-    if milestone not in ShipmentPolicy.for_storefront(storefront).milestones:
+    policy = policy or ShipmentPolicy.for_storefront(storefront)
+    if milestone not in policy.milestones:
         return False
     locale = shipment.locale
     point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
@@ -262,18 +264,24 @@ def flag_stalled(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     table = Shipment._meta.db_table
     policy = ShipmentPolicy._meta.db_table
+    default_days = ShipmentPolicy._meta.get_field("stalled_days").default
+    # No storefront waits less than the shortest setting: a bound the index can use, so the
+    # sweep reads only parcels quiet for that long instead of every parcel in transit.
+    shortest = ShipmentPolicy.unscoped.aggregate(days=Min("stalled_days"))["days"]
+    shortest = min(default_days, shortest or default_days)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} AS s SET stalled_since = %s
             WHERE s.stalled_since IS NULL
               AND s.status <> ALL(%s)
+              AND s.last_news_at < %s - make_interval(days => %s)
               AND s.last_news_at < %s - make_interval(days => COALESCE(
                   (SELECT p.stalled_days FROM {policy} p WHERE p.storefront_id = s.storefront_id),
                   %s))
             RETURNING s.id
             """,  # noqa: S608 - table names come from the models, values are parameters
-            [now, sorted(FINAL), now, ShipmentPolicy._meta.get_field("stalled_days").default],
+            [now, sorted(FINAL), now, shortest, now, default_days],
         )
         flagged = [row[0] for row in cursor.fetchall()]
     _notify_flagged(flagged, "stalled")
@@ -302,5 +310,8 @@ def flag_late(*, now: datetime | None = None) -> int:
 
 def _notify_flagged(ids: list[int], milestone: str) -> None:
     # Only the parcels flagged just now: the sweep itself never loops over all shipments.
+    policies: dict[int, ShipmentPolicy] = {}
     for shipment in Shipment.unscoped.select_related("storefront").filter(pk__in=ids):
-        _notify(shipment, milestone)
+        if shipment.storefront_id not in policies:
+            policies[shipment.storefront_id] = ShipmentPolicy.for_storefront(shipment.storefront)
+        _notify(shipment, milestone, policies[shipment.storefront_id])
