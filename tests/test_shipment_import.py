@@ -1,9 +1,8 @@
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from tracking.imports import import_rows, read_rows
 from tracking.models import Shipment
@@ -38,21 +37,33 @@ def test_a_file_without_the_required_columns_is_refused():
     assert rows == [] and "tracking_number" in error
 
 
-def test_the_command_refuses_a_missing_file_in_one_line_with_exit_2(tmp_path):
-    result = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            "manage.py",
-            "import_shipments",
-            "--storefront",
-            "nope",
-            str(tmp_path / "missing.csv"),
-        ],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert io.StringIO(result.stderr).read().startswith("CommandError: no storefront")
+@pytest.mark.django_db
+def test_the_command_refuses_bad_arguments_with_exit_status_2(tmp_path, make_tenant):
+    csv_file = tmp_path / "shipments.csv"
+    csv_file.write_text(CSV)
+    with pytest.raises(CommandError) as unknown:
+        call_command("import_shipments", "--storefront", "nope", str(csv_file))
+    assert unknown.value.returncode == 2
+    assert str(unknown.value) == "no storefront with the slug 'nope'"
+    make_tenant("Aurora", "whsec_auroraauroraaurora")
+    with pytest.raises(CommandError) as missing:
+        call_command("import_shipments", "--storefront", "aurora", str(tmp_path / "none.csv"))
+    assert missing.value.returncode == 2
+    assert "cannot read" in str(missing.value)
+    assert not Shipment.unscoped.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_imports_and_reports_bad_lines(tmp_path, make_tenant):
+    tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
+    csv_file = tmp_path / "shipments.csv"
+    csv_file.write_text(CSV)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "import_shipments", "--storefront", "aurora", str(csv_file), stdout=out, stderr=err
+        )
+    assert exited.value.code == 1  # some rows were refused
+    assert out.getvalue().strip() == "2 imported, 1 already known, 2 refused"
+    assert err.getvalue().splitlines()[0].startswith("line 3: buyer_email")
+    assert Shipment.objects.for_storefront(tenant.storefront).count() == 2
