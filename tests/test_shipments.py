@@ -314,3 +314,12 @@ def test_each_storefront_waits_its_own_number_of_days(client, alpha, shipment, m
     assert services.flag_stalled(now=T0 + timedelta(days=1, minutes=1)) == 1  # Quick's
     assert services.flag_stalled(now=T0 + timedelta(days=4)) == 0
     assert services.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Aurora's
+
+
+@pytest.mark.django_db
+def test_the_lookup_form_explains_bad_input_with_a_400(client, alpha, fresh_cache):
+    response = client.post(
+        f"/track/{alpha.storefront.slug}/", {"order_reference": "", "email": "not an email"}
+    )
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"order_reference", "email"}

@@ -1,17 +1,12 @@
 from celery import shared_task
 
-from inbound import services as inbound
+from inbound.tasks import process_or_retry
 from tracking import services
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=5, default_retry_delay=10)
 def process_inbound_event(self, event_id: int) -> str:
-    try:
-        return services.process_inbound_event(event_id=event_id)
-    except Exception as error:
-        # Kept `received` and counted, retried by Celery, then by the inbound sweeper.
-        inbound.record_failure(event_id, error)
-        raise self.retry(exc=error) from error
+    return process_or_retry(self, event_id, services.process_inbound_event)
 
 
 @shared_task(ignore_result=True)

@@ -75,6 +75,8 @@ def lookup(request, slug):
                 return redirect("tracking:page", token=services.page_token(shipment))
             # The same answer for "no such order" and "wrong email".
             not_found = True
+        else:
+            status = 400  # the form explains what to fix
     with translation.override(storefront.language):
         return render(
             request,
