@@ -306,6 +306,15 @@ class ShipmentSerializer(serializers.ModelSerializer):
         )
 
 
+class ShipmentCorrectionSerializer(serializers.ModelSerializer):
+    carrier = serializers.ChoiceField(choices=Carrier.choices)
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True)
+
+    class Meta:
+        model = Shipment
+        fields = list(tracking.CORRECTABLE)
+
+
 class ShipmentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ShipmentStatus.choices)
     carrier = django_filters.ChoiceFilter(choices=Carrier.choices)
@@ -328,13 +337,20 @@ class ShipmentFilter(django_filters.FilterSet):
         summary="Record a shipment: the buyer gets the shipped email with the tracking link",
         responses={201: ShipmentSerializer, 409: None},
     ),
+    partial_update=extend_schema(
+        summary="Correct a shipment: carrier (a wrong guess), promised date, buyer details",
+        request=ShipmentCorrectionSerializer,
+        responses={200: ShipmentSerializer, 409: None},
+    ),
 )
 class ShipmentViewSet(
     StorefrontScopedViewSet,
     viewsets.mixins.ListModelMixin,
     viewsets.mixins.RetrieveModelMixin,
     viewsets.mixins.CreateModelMixin,
+    viewsets.mixins.UpdateModelMixin,
 ):
+    http_method_names = ["get", "post", "patch", "head", "options"]
     model = Shipment
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
@@ -358,3 +374,25 @@ class ShipmentViewSet(
                 {"detail": "This shipment already exists.", "id": exists.shipment.pk}, status=409
             )
         return Response(self.get_serializer(shipment).data, status=201)
+
+    def partial_update(self, request, *args, **kwargs):
+        shipment = self.get_object()
+        correction = ShipmentCorrectionSerializer(shipment, data=request.data, partial=True)
+        correction.is_valid(raise_exception=True)
+        unknown = set(request.data) - set(tracking.CORRECTABLE)
+        if unknown:
+            return Response(
+                {field: ["This field cannot be changed."] for field in sorted(unknown)},
+                status=400,
+            )
+        try:
+            shipment = tracking.correct_shipment(shipment, correction.validated_data)
+        except tracking.ShipmentExists as exists:
+            return Response(
+                {
+                    "detail": "Another shipment has this carrier and number.",
+                    "id": exists.shipment.pk,
+                },
+                status=409,
+            )
+        return Response(self.get_serializer(shipment).data)

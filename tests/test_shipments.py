@@ -323,3 +323,28 @@ def test_the_lookup_form_explains_bad_input_with_a_400(client, alpha, fresh_cach
     )
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"order_reference", "email"}
+
+
+@pytest.mark.django_db
+def test_a_merchant_corrects_a_wrong_carrier_guess(client, alpha, shipment, two_storefronts):
+    url = f"/api/v1/shipments/{shipment.pk}/"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {alpha.raw_api_key}"}
+    response = client.patch(
+        url, {"carrier": "chronopost"}, content_type="application/json", **headers
+    )
+    assert response.status_code == 200
+    assert response.json()["carrier"] == "chronopost"
+    assert "chronopost.fr" in response.json()["carrier_tracking_url"]
+    shipment.refresh_from_db()
+    assert shipment.carrier_guessed is False
+    for bad in ({"carrier": "pigeon"}, {"tracking_number": "X"}, {"status": "delivered"}):
+        assert client.patch(url, bad, content_type="application/json", **headers).status_code == 400
+    _, bravo = two_storefronts
+    foreign = client.patch(
+        url,
+        {"carrier": "ups"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {bravo.raw_api_key}",
+    )
+    assert foreign.status_code == 404
+    assert client.put(url, {}, content_type="application/json", **headers).status_code == 405

@@ -93,6 +93,36 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
     return shipment
 
 
+CORRECTABLE = ("carrier", "promised_delivery_date", "buyer_email", "buyer_name", "language")
+
+
+def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
+    """The shop corrects what it told us (a wrong carrier guess, a new promised date…).
+    Raises ShipmentExists when the corrected carrier makes it a twin of another shipment."""
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise ValueError(f"cannot correct {', '.join(sorted(unknown))}")
+    if "carrier" in changes and changes["carrier"] != shipment.carrier:
+        twin = (
+            Shipment.objects.for_storefront(shipment.storefront)
+            .filter(carrier=changes["carrier"], tracking_number=shipment.tracking_number)
+            .exclude(pk=shipment.pk)
+            .first()
+        )
+        if twin is not None:
+            raise ShipmentExists(twin)
+        shipment.carrier_guessed = False
+        shipment.carrier_tracking_url = carriers.tracking_url(
+            changes["carrier"], shipment.tracking_number
+        )
+    if "promised_delivery_date" in changes:
+        shipment.late_since = None  # judged again against the new date by the next sweep
+    for name, value in changes.items():
+        setattr(shipment, name, value.strip().lower() if name == "buyer_email" else value)
+    shipment.save()
+    return shipment
+
+
 def process_inbound_event(*, event_id: int) -> str:
     """Apply one stored tracking event; returns what became of it. Safe to run twice."""
     with transaction.atomic():
