@@ -7,10 +7,11 @@ apart by SELECT ... FOR UPDATE SKIP LOCKED). Throughput = N / wall time, where t
 runs from the moment all workers are released together ("go") until the last one is done;
 starting the processes and `django.setup()` are not timed.
 
-How: the production settings (DEBUG off, secrets given defaults here, EMAIL_BACKEND forced to
-locmem) with the embedded PostgreSQL, or DATABASE_URL if set. The script makes its own
-throwaway database with Django's test-database machinery (`aftersale_bench`, migrated from
-scratch) and drops it at the end, even on error: the demo's data is never read or touched.
+How: the production settings (DEBUG off, secrets given defaults by bench/common.py,
+EMAIL_BACKEND forced to locmem) with the embedded PostgreSQL, or DATABASE_URL if set. The
+script makes its own throwaway database with Django's test-database machinery (bench/common.py;
+`aftersale_bench`, migrated from scratch) and drops it at the end, even on error: the demo's
+data is never read or touched.
 Each worker is a separate process (multiprocessing, "spawn") with its own connection and stays
 up for all rounds of its configuration. Every round starts from the same state: the bench
 storefront's messages deleted, the table vacuumed, N fresh due messages bulk-created, each to
@@ -37,7 +38,6 @@ import datetime
 import json
 import multiprocessing
 import os
-import platform
 import queue
 import statistics
 import sys
@@ -45,7 +45,13 @@ import threading
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ is sys.path[0]: the project root, for bench.common and the apps.
+if (root := str(Path(__file__).resolve().parent.parent)) not in sys.path:
+    sys.path.insert(0, root)
+
+from bench import common  # noqa: E402
+from bench.common import BenchError  # noqa: E402
+
 BENCH_DATABASE = "aftersale_bench"
 WORKER_COUNTS = (1, 2)
 # How long the parent waits for workers to get ready, or for one round to finish.
@@ -53,35 +59,19 @@ READY_TIMEOUT = 120
 ROUND_TIMEOUT = 900
 STOP_TIMEOUT = 30
 
+# Besides common.SETTINGS_DEFAULTS: no request is served, so any host will do.
 SETTINGS_DEFAULTS = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    # Production needs these two secrets; the bench database is thrown away, so any will do.
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-    "FIELD_ENCRYPTION_KEY": "OurUkHjKtvBxCuc1o2f7r8A9zZ0bOeTiDwDdRNz1oX4=",
     "ALLOWED_HOSTS": "aftersale.bench",
     "SITE_URL": "https://aftersale.bench",
 }
 
 
-class BenchError(Exception):
-    """A round did not end as it must (a message not sent, or sent twice)."""
-
-
 def setup_django(database: str | None = None) -> None:
     """Production settings with the locmem email backend; `database` replaces the DB name."""
-    if str(PROJECT_DIR) not in sys.path:
-        sys.path.insert(0, str(PROJECT_DIR))
     for name, value in SETTINGS_DEFAULTS.items():
         os.environ.setdefault(name, value)
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-
-    import django
-    from django.conf import settings
-
-    django.setup()
-    if database:
-        # No connection is open yet, so the first query goes to this database.
-        settings.DATABASES["default"]["NAME"] = database
+    common.setup_django(database)
 
 
 # --- worker process ---------------------------------------------------------------------------
@@ -309,23 +299,6 @@ def collect(results, processes, timeout: float, what: str) -> list[dict]:
     return received
 
 
-def machine_facts() -> dict:
-    import django
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        (postgres,) = cursor.fetchone()
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "postgresql": postgres,
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def summarise(measured: list[dict], messages: int) -> dict:
     rates = [r["per_second"] for r in measured]
     queries = sum(sum(r["queries_by_worker"]) for r in measured)
@@ -348,9 +321,7 @@ def print_table(result: dict) -> None:
         f"send_due benchmark: {result['messages']} messages, {result['rounds']} rounds "
         f"(+{result['warmup']} warm-up) per configuration, locmem email backend"
     )
-    print(f"CPUs: {machine['cpu_count']}   Python {machine['python']}   Django {machine['django']}")
-    print(f"PostgreSQL: {machine['postgresql']}")
-    print(f"Load average at start: {machine['load_average_at_start']}")
+    common.print_machine(machine)
     print()
     print(
         f"{'workers':>7}  {'median msg/s':>12}  {'min msg/s':>10}  {'max msg/s':>10}  "
@@ -386,33 +357,23 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     from django.conf import settings
     from django.core.mail import get_connection
-    from django.db import connection
 
     backend = type(get_connection())
     if f"{backend.__module__}.{backend.__name__}" != settings.EMAIL_BACKEND or settings.DEBUG:
         raise SystemExit("expected the production settings with the locmem email backend")
 
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DATABASE
-    old_name = connection.settings_dict["NAME"]
-    database = None
     try:
-        database = connection.creation.create_test_db(
-            verbosity=0, autoclobber=True, serialize=False, keepdb=False
-        )
-        machine = machine_facts()
-        storefront = create_storefront()
-        configurations = []
-        for workers in WORKER_COUNTS:
-            measured = run_configuration(
-                workers, storefront, database, args.messages, args.rounds, args.warmup
-            )
-            configurations.append({"workers": workers, **summarise(measured, args.messages)})
+        with common.throwaway_database(BENCH_DATABASE) as database:
+            machine = common.machine_facts()
+            storefront = create_storefront()
+            configurations = []
+            for workers in WORKER_COUNTS:
+                measured = run_configuration(
+                    workers, storefront, database, args.messages, args.rounds, args.warmup
+                )
+                configurations.append({"workers": workers, **summarise(measured, args.messages)})
     except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if database:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        return common.fail(error)
 
     baseline = configurations[0]["median"]
     result = {

@@ -32,24 +32,27 @@ What it measures, on N shipments (default one million) across S storefronts (def
    (default 4,000: every token twice, shuffled), stopped at --max-seconds. Every response must
    be a 200, and every page must show its parcel's tracking number.
 
-How: the production settings (DEBUG off, secrets given bench-only defaults here, plain HTTP on
-loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0.0.1) with the embedded
-PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script refuses to start with less
-than 3 GB free where the embedded PostgreSQL keeps its data. It makes a throwaway database with
-Django's test-database machinery (`aftersale_bench_tracking`, migrated from scratch) and drops
-it at the end, even on error; the demo's data is never read or touched. The storefronts are
-made with the ORM (each with its default ShipmentPolicy: stalled after 3 days, every
-milestone); the shipments with one COPY (psycopg 3, write_row, ids given, every NOT NULL column
-filled), into the table with all its indexes, as production would have it; then VACUUM ANALYZE.
+How: the production settings (DEBUG off, secrets given bench-only defaults by bench/common.py,
+plain HTTP on loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0.0.1) with the
+embedded PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script refuses to start
+with less than 3 GB free where the embedded PostgreSQL keeps its data. It makes a throwaway
+database with Django's test-database machinery (`aftersale_bench_tracking`, migrated from
+scratch) and drops it at the end, even on error; the demo's data is never read or touched. The
+storefronts are made with the ORM (each with its default ShipmentPolicy: stalled after 3 days,
+every milestone); the shipments with one COPY (psycopg 3, write_row, ids given, every NOT NULL
+column filled), into the table with all its indexes, as production would have it; then VACUUM
+ANALYZE.
 The mix: 60 % delivered, 25 % in transit, 5 % out for delivery, 5 % label created, 2 %
 exception, 1 % failed attempt, 1 % ready for pickup, 0.5 % returned, 0.5 % expired; promised
 dates within ±10 days of T; every buyer has an email address. T is today 00:30 UTC, so that
 "late" (promised date before T's date) has just moved on a day. gunicorn (sync workers,
-2 × CPUs + 1 unless --workers says otherwise) serves bench/tracking_wsgi.py on 127.0.0.1 and a
-free port, and is stopped at the end. The load generator is in this process: one thread per
-client, each with its own http.client connection (gunicorn's sync workers close the connection
-after each response, so every request opens a new TCP connection on loopback, for both
-endpoints alike); each endpoint first gets 200 untimed requests.
+2 × CPUs + 1 unless --workers says otherwise) serves bench/wsgi.py (the project's app and
+URLconf, on the throwaway database and a temporary STATIC_ROOT) on 127.0.0.1 and a free port,
+and is stopped at the end. The load generator is in this process: one thread per client, each
+with its own http.client connection (gunicorn's sync workers close the connection after each
+response, so every request opens a new TCP connection on loopback, for both endpoints alike);
+each endpoint first gets 200 untimed requests. The database, gunicorn and load-generator code
+is bench/common.py's, shared with bench/webhook_ingest.py.
 
 Run from the project root:
 
@@ -68,43 +71,33 @@ response is not a 200.
 import argparse
 import datetime
 import hashlib
-import http.client
 import itertools
 import json
 import math
 import os
-import platform
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ is sys.path[0]: the project root, for bench.common and the apps.
+if (root := str(Path(__file__).resolve().parent.parent)) not in sys.path:
+    sys.path.insert(0, root)
+
+from bench import common  # noqa: E402
+from bench.common import BenchError, log  # noqa: E402
+
 BENCH_DATABASE = "aftersale_bench_tracking"
 MIN_FREE_BYTES = 3 * 1024**3
-HOST = "127.0.0.1"
 CONCURRENCIES = (16, 64)
 WARMUP_REQUESTS = 200
-START_TIMEOUT = 60
-STOP_TIMEOUT = 30
-REQUEST_TIMEOUT = 30
 SEED = 20261125
 DUE_SHARE = 0.001  # of the shipments: newly stalled, and as many newly late, per sweep
 ALREADY_STALLED_SHARE = 0.15  # of the moving parcels: flagged by an earlier sweep
 STALLED_DAYS = 3  # ShipmentPolicy's default, which every bench storefront keeps
-
-SETTINGS_DEFAULTS = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    # Production needs these two secrets; the bench database is thrown away, so any will do.
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-    "FIELD_ENCRYPTION_KEY": "OurUkHjKtvBxCuc1o2f7r8A9zZ0bOeTiDwDdRNz1oX4=",
-}
 
 # (status, share in %): the mix of a shop's shipments over a few weeks.
 STATUS_MIX = (
@@ -178,10 +171,6 @@ CHECKPOINT_COLUMNS = (
 )
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on, or a check failed (a parcel flagged wrongly, a non-200…)."""
-
-
 class Captured(Exception):
     """Raised by the capturing wrapper instead of running the statement: its SQL and params."""
 
@@ -190,34 +179,12 @@ class Captured(Exception):
         self.sql, self.params = sql, params
 
 
-def log(message: str) -> None:
-    print(f"[tracking_watch] {message}", file=sys.stderr, flush=True)
-
-
 # --- set-up -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(port: int) -> None:
-    """The environment of this process and of gunicorn: production settings on loopback."""
-    for name, value in SETTINGS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    os.environ["ALLOWED_HOSTS"] = HOST
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ["SITE_URL"] = f"http://{HOST}:{port}"
-    os.environ.pop("DEBUG", None)
 
 
 def check_disk() -> tuple[str, int]:
     """Where the embedded PostgreSQL keeps its data, and the bytes free there; BenchError if
     under MIN_FREE_BYTES."""
-    if str(PROJECT_DIR) not in sys.path:
-        sys.path.insert(0, str(PROJECT_DIR))
     from config import embedded
 
     folder = embedded.data_dir()
@@ -231,36 +198,6 @@ def check_disk() -> tuple[str, int]:
             f"{MIN_FREE_BYTES / 1024**3:.0f} GB first"
         )
     return str(probe), free
-
-
-def setup_django() -> None:
-    if str(PROJECT_DIR) not in sys.path:
-        sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
-
-
-def machine_facts(workers: int, load_average: tuple[float, ...]) -> dict:
-    import django
-    import gunicorn
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version(), current_setting('shared_buffers')")
-        postgres, shared_buffers = cursor.fetchone()
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "gunicorn": gunicorn.__version__,
-        "gunicorn_workers": workers,
-        "gunicorn_worker_class": "sync",
-        "postgresql": postgres,
-        "shared_buffers": shared_buffers,
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in load_average],
-    }
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -736,7 +673,7 @@ def summarise_sweeps(measured: list[dict]) -> dict:
     return summary
 
 
-# --- gunicorn ---------------------------------------------------------------------------------
+# --- static files -----------------------------------------------------------------------------
 
 
 def collect_static(static_root: Path) -> None:
@@ -749,86 +686,10 @@ def collect_static(static_root: Path) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def start_server(
-    port: int, workers: int, database: str, static_root: Path, log_path: Path
-) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        raise BenchError(f"{gunicorn} not found: run with the project's .venv/bin/python")
-    env = {
-        **os.environ,
-        "AFTERSALE_BENCH_DATABASE": database,
-        "AFTERSALE_BENCH_STATIC_ROOT": str(static_root),
-    }
-    command = [
-        str(gunicorn),
-        "bench.tracking_wsgi:application",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"{HOST}:{port}",
-    ]
-    if "control_socket_disable" in gunicorn_settings():
-        # gunicorn 24+ opens a control socket at a fixed path (~/.gunicorn/gunicorn.ctl) that
-        # another gunicorn on the machine (the demo's) may be using.
-        command.append("--no-control-socket")
-    log(f"starting: {' '.join(command)} (log: {log_path})")
-    with log_path.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603 - fixed arguments, the venv's own gunicorn
-            command, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def gunicorn_settings() -> set[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return {setting.name for setting in KNOWN_SETTINGS}
-
-
-def wait_until_up(server: subprocess.Popen, port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError(f"gunicorn exited with {server.returncode}:\n{tail(log_path)}")
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            body = response.read()
-            if response.status == 200:
-                return
-            last = f"{response.status} {body[:200]!r}"
-        except OSError as error:
-            last = f"{type(error).__name__}: {error}"
-        finally:
-            conn.close()
-        time.sleep(0.2)
-    raise BenchError(f"/healthz did not answer 200 within {START_TIMEOUT} s ({last})")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 # --- requests ---------------------------------------------------------------------------------
 
 
-def page_requests(plan: Plan, count: int) -> list[tuple[str, bytes]]:
+def page_requests(plan: Plan, count: int) -> list[common.Request]:
     """`count` GETs of the sampled parcels' pages (each parcel in turn, shuffled), with the
     bytes each page must contain: its tracking number."""
     from tracking import services
@@ -838,7 +699,8 @@ def page_requests(plan: Plan, count: int) -> list[tuple[str, bytes]]:
         "id", "storefront_id", "tracking_number"
     )
     pages = [
-        (f"/t/{services.page_token(s)}/", s.tracking_number.encode()) for s in shipments.iterator()
+        common.Request("GET", f"/t/{services.page_token(s)}/", s.tracking_number.encode())
+        for s in shipments.iterator()
     ]
     if len(pages) != len(plan.sample):
         raise BenchError(f"{len(pages)} sampled shipments found, expected {len(plan.sample)}")
@@ -847,99 +709,19 @@ def page_requests(plan: Plan, count: int) -> list[tuple[str, bytes]]:
     return requests
 
 
-def run_load(port: int, requests: list, concurrency: int, max_seconds: float) -> dict:
-    """GET the paths from `concurrency` threads at once; latencies and failures."""
-    count = len(requests)
-    counter = itertools.count()
-    barrier = threading.Barrier(concurrency + 1)
-    deadline = [math.inf]
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    failures: list[list[str]] = [[] for _ in range(concurrency)]
-    finished = [0.0] * concurrency
-
-    def client(k: int) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
-        mine, bad = latencies[k], failures[k]
-        barrier.wait()
-        while (i := next(counter)) < count and time.perf_counter() < deadline[0]:
-            path, expected = requests[i]
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                bad.append(f"{type(error).__name__}: {error}")
-                conn.close()
-                continue
-            mine.append(time.perf_counter() - started)
-            if response.status != 200 or expected not in data:
-                bad.append(f"{response.status} {path} {data[:200]!r}")
-        finished[k] = time.perf_counter()
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    cpu_started = time.process_time()
-    started = time.perf_counter()
-    deadline[0] = started + max_seconds
-    barrier.wait()
-    for thread in threads:
-        thread.join(max_seconds + 2 * REQUEST_TIMEOUT)
-    if any(thread.is_alive() for thread in threads):
-        raise BenchError("a client thread did not finish")
-    wall = max(finished) - started
-    all_latencies = sorted(x for mine in latencies for x in mine)
-    all_failures = [f for bad in failures for f in bad]
-    sent = len(all_latencies) + sum(1 for f in all_failures if not f[:3].isdigit())
-    return {
-        "requests": sent,
-        "seconds": round(wall, 4),
-        "per_second": len(all_latencies) / wall,
-        "p50_ms": percentile(all_latencies, 0.50) * 1000,
-        "p99_ms": percentile(all_latencies, 0.99) * 1000,
-        "max_ms": all_latencies[-1] * 1000 if all_latencies else math.nan,
-        "failures": len(all_failures),
-        "first_failures": all_failures[:3],
-        # The load generator's own CPU time (it shares the machine with gunicorn and PostgreSQL).
-        "client_cpu_seconds": round(time.process_time() - cpu_started, 3),
-        "time_capped": sent < count,
-    }
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 def run_http(args, plan: Plan, port: int, log_path: Path) -> list[dict]:
     pages = page_requests(plan, args.requests)
-    health = [("/healthz", b'"ok"')] * args.requests
+    health = [common.Request("GET", "/healthz", b'"ok"')] * args.requests
     endpoints = {"page": pages, "healthz": health}
     for name, requests in endpoints.items():
-        outcome = run_load(port, requests[:WARMUP_REQUESTS], 16, args.max_seconds)
-        if outcome["failures"]:
-            raise BenchError(
-                f"warm-up of {name}: {outcome['failures']} failed requests, first: "
-                f"{outcome['first_failures']}\n{tail(log_path)}"
-            )
+        common.warm_up(port, name, requests[:WARMUP_REQUESTS], args.max_seconds, log_path)
     measured = []
     for concurrency in CONCURRENCIES:
         # healthz first at one concurrency, the page first at the other: drift is shared.
         order = ("page", "healthz") if concurrency == CONCURRENCIES[0] else ("healthz", "page")
         for name in order:
-            outcome = run_load(port, endpoints[name], concurrency, args.max_seconds)
-            log(
-                f"concurrency {concurrency}, {name}: {outcome['per_second']:.1f} req/s, "
-                f"p50 {outcome['p50_ms']:.1f} ms, p99 {outcome['p99_ms']:.1f} ms, "
-                f"{outcome['failures']} failed"
-                + (" (time cap reached)" if outcome["time_capped"] else "")
-            )
-            if outcome["failures"]:
-                log(f"first failures: {outcome['first_failures']}")
+            label = f"concurrency {concurrency}, {name}"
+            outcome = common.measure(port, endpoints[name], concurrency, args.max_seconds, label)
             measured.append({"concurrency": concurrency, "endpoint": name, **outcome})
     return measured
 
@@ -959,12 +741,7 @@ def print_table(result: dict) -> None:
         f"{result['storefronts']} storefronts, sweep at T = {result['sweep_at']}, "
         f"{result['rounds']} rounds (+{result['warmup']} warm-up)"
     )
-    print(
-        f"CPUs: {machine['cpu_count']}   Python {machine['python']}   Django {machine['django']}"
-        f"   gunicorn {machine['gunicorn']} ({machine['gunicorn_workers']} sync workers)"
-    )
-    print(f"PostgreSQL: {machine['postgresql']} (shared_buffers {machine['shared_buffers']})")
-    print(f"Load average at start: {machine['load_average_at_start']}")
+    common.print_machine(machine)
     print()
     print(
         f"Load: COPY of {data['shipments']:,} shipments {data['copy_shipments_seconds']:.1f} s, "
@@ -1055,13 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed sweep rounds first")
     parser.add_argument("--requests", type=int, default=4000, help="GETs per measurement")
     parser.add_argument("--sample", type=int, default=2000, help="parcels with checkpoints")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn sync workers (default: 2 × CPUs + 1)",
-    )
-    parser.add_argument("--max-seconds", type=float, default=60, help="time cap of one load run")
+    common.add_server_arguments(parser, max_seconds_help="time cap of one load run")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.shipments < 5000 or args.storefronts < 1 or args.sample < 1:
@@ -1075,28 +846,19 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as error:
         print(f"benchmark refused: {error}", file=sys.stderr)
         return 1
-    port = free_port()
-    server_environment(port)
-    setup_django()
-    from django.conf import settings
-    from django.db import connection
+    port = common.free_port()
+    common.server_environment(port)
+    common.setup_django_on_loopback()
 
-    if settings.DEBUG or settings.SECURE_SSL_REDIRECT:
-        raise SystemExit("expected the production settings, with SECURE_SSL_REDIRECT off")
-
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DATABASE
-    old_name = connection.settings_dict["NAME"]
-    database = server = None
     now = sweep_time()
+    log(f"{free / 1024**3:.0f} GB free under {data_dir}")
     try:
-        with tempfile.TemporaryDirectory(prefix="tracking-watch-") as folder:
+        with (
+            common.throwaway_database(BENCH_DATABASE, verbose=True) as database,
+            tempfile.TemporaryDirectory(prefix="tracking-watch-") as folder,
+        ):
             log_path = Path(folder) / "gunicorn.log"
-            log(f"{free / 1024**3:.0f} GB free under {data_dir}")
-            log(f"creating and migrating the database {BENCH_DATABASE}")
-            database = connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False, keepdb=False
-            )
-            machine = machine_facts(args.workers, load_average)
+            machine = common.machine_facts(load_average, args.workers, shared_buffers=True)
             storefront_ids = create_storefronts(args.storefronts)
             plan = Plan(args.shipments, args.sample)
             log(f"loading {args.shipments:,} shipments (COPY)")
@@ -1110,19 +872,18 @@ def main(argv: list[str] | None = None) -> int:
             measured = run_sweeps(plan, now, args.rounds, args.warmup)
             static_root = Path(folder) / "static"
             collect_static(static_root)
-            server = start_server(port, args.workers, database, static_root, log_path)
+            bench_env = {
+                "AFTERSALE_BENCH_DATABASE": database,
+                "AFTERSALE_BENCH_STATIC_ROOT": str(static_root),
+            }
+            server = common.start_server(port, args.workers, log_path, bench_env)
             try:
-                wait_until_up(server, port, log_path)
+                common.wait_until_up(server, port, log_path)
                 http_measured = run_http(args, plan, port, log_path)
             finally:
-                stop_server(server)
+                common.stop_server(server)
     except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if database:
-            log(f"dropping {BENCH_DATABASE}")
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        return common.fail(error)
 
     rates = {(m["concurrency"], m["endpoint"]): m["per_second"] for m in http_measured}
     result = {
@@ -1150,14 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(result)
 
-    problems = [
-        f"{m['failures']} failed requests at concurrency {m['concurrency']} ({m['endpoint']})"
-        for m in http_measured
-        if m["failures"]
-    ]
-    for problem in problems:
-        print(f"check failed: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return common.report_problems(common.failed_requests(http_measured))
 
 
 if __name__ == "__main__":

@@ -9,17 +9,19 @@ lookup, the body read, the same verify() with the same secrets, the same INSERT;
 Both go through the full middleware stack. Each at 16 and at 64 concurrent clients; the figure
 to watch is real / bare (the goal is 80 % or more).
 
-How: the production settings (DEBUG off, secrets given bench-only defaults here, plain HTTP on
-loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0.0.1) with the embedded
-PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script makes a throwaway
+How: the production settings (DEBUG off, secrets given bench-only defaults by bench/common.py,
+plain HTTP on loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0.0.1) with the
+embedded PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script makes a throwaway
 database (`aftersale_bench_ingest`, migrated from scratch, dropped at the end even on error),
 creates one storefront with a Stripe signing secret through
 storefront_settings.services.create_storefront, and starts gunicorn (sync workers, 2 × CPUs + 1
-unless --workers says otherwise) on 127.0.0.1 and a free port, serving bench/ingest_wsgi.py: the
-project's app with the bare view added, on the throwaway database. No Celery worker runs: events
-stay `received`, but every real request still pushes its task to Redis, into a queue of its
-own (`aftersale-bench-ingest`, which no demo worker reads) that is counted and deleted at the
-end. gunicorn is stopped at the end (terminate, then kill after 30 s).
+unless --workers says otherwise) on 127.0.0.1 and a free port, serving bench/wsgi.py with the
+URLconf bench/ingest_urls.py: the project's app with the bare view added, on the throwaway
+database. No Celery worker runs: events stay `received`, but every real request still pushes
+its task to Redis, into a queue of its own (`aftersale-bench-ingest`, which no demo worker
+reads) that is counted and deleted at the end. gunicorn is stopped at the end (terminate, then
+kill after 30 s). The database, gunicorn and load-generator code is bench/common.py's, shared
+with bench/tracking_watch.py.
 
 The load generator is in this process: one thread per concurrent client, each with its own
 http.client connection (gunicorn's sync workers close the connection after every response,
@@ -53,48 +55,39 @@ the embedded servers are shared with other work under .data/. Progress goes to s
 import argparse
 import hashlib
 import hmac
-import http.client
 import itertools
 import json
-import math
 import os
-import platform
 import re
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ is sys.path[0]: the project root, for bench.common and the apps.
+if (root := str(Path(__file__).resolve().parent.parent)) not in sys.path:
+    sys.path.insert(0, root)
+
+from bench import common  # noqa: E402
+from bench.common import PROJECT_DIR, BenchError, log  # noqa: E402
+
 BENCH_DATABASE = "aftersale_bench_ingest"
-# The Celery queue the gunicorn processes enqueue to (bench/ingest_wsgi.py); no worker reads it.
+# The Celery queue the gunicorn processes enqueue to (bench/wsgi.py); no worker reads it.
 BENCH_QUEUE = "aftersale-bench-ingest"
+# The URLconf gunicorn serves: config.urls plus the bare view.
+BENCH_URLCONF = "bench.ingest_urls"
 CONCURRENCIES = (16, 64)
 ENDPOINTS = ("bare", "real")
-HOST = "127.0.0.1"
 # The storefront's signing secret; the database is thrown away, so a fixed one will do.
 STRIPE_SECRET = "whsec_benchOnlySigningSecret0123456789abcdef"  # noqa: S105 - bench only
-START_TIMEOUT = 60
-STOP_TIMEOUT = 30
-REQUEST_TIMEOUT = 30
 POLL_SECONDS = 60
 GOAL = 0.80
 # An uncommented `path("", include("payments.urls"))` in config/urls.py.
 INCLUDE_PAYMENTS = re.compile(
     r"""^\s*path\(\s*["']["']\s*,\s*include\(["']payments\.urls["']""", re.M
 )
-
-SETTINGS_DEFAULTS = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    # Production needs these two secrets; the bench database is thrown away, so any will do.
-    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-    "FIELD_ENCRYPTION_KEY": "OurUkHjKtvBxCuc1o2f7r8A9zZ0bOeTiDwDdRNz1oX4=",
-}
 
 STRIPE_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
@@ -104,32 +97,7 @@ STRIPE_HEADERS = {
 }
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on, or a check failed (a non-200, a missing row…)."""
-
-
-def log(message: str) -> None:
-    print(f"[webhook_ingest] {message}", file=sys.stderr, flush=True)
-
-
 # --- set-up -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(port: int) -> None:
-    """The environment of this process and of gunicorn: production settings on loopback."""
-    for name, value in SETTINGS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    # Plain HTTP on loopback: no HTTPS redirect, and the only host is the loopback address.
-    os.environ["ALLOWED_HOSTS"] = HOST
-    os.environ["SECURE_SSL_REDIRECT"] = "false"
-    os.environ["SITE_URL"] = f"http://{HOST}:{port}"
-    os.environ.pop("DEBUG", None)
 
 
 def code_missing() -> list[str]:
@@ -152,14 +120,6 @@ def wait_for_code(minutes: float) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def setup_django() -> None:
-    if str(PROJECT_DIR) not in sys.path:
-        sys.path.insert(0, str(PROJECT_DIR))
-    import django
-
-    django.setup()
-
-
 def check_routes(public_id: str) -> None:
     """Both URLs resolve to the views meant, with the URLconf gunicorn will serve."""
     from django.urls import Resolver404, resolve
@@ -170,7 +130,7 @@ def check_routes(public_id: str) -> None:
     for endpoint, view in (("bare", bare_view), ("real", stripe_webhook)):
         path = url(endpoint, public_id)
         try:
-            found = resolve(path, urlconf="bench.ingest_urls").func
+            found = resolve(path, urlconf=BENCH_URLCONF).func
         except Resolver404:
             found = None
         if found is not view:
@@ -192,100 +152,6 @@ def create_storefront():
         password=secrets.token_urlsafe(16),
         provider_secrets=[("stripe", STRIPE_SECRET)],
     ).storefront
-
-
-def machine_facts(workers: int, load_average: tuple[float, ...]) -> dict:
-    import django
-    import gunicorn
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        (postgres,) = cursor.fetchone()
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "gunicorn": gunicorn.__version__,
-        "gunicorn_workers": workers,
-        "gunicorn_worker_class": "sync",
-        "postgresql": postgres,
-        "platform": platform.platform(),
-        "load_average_at_start": [round(x, 2) for x in load_average],
-    }
-
-
-# --- gunicorn ---------------------------------------------------------------------------------
-
-
-def start_server(port: int, workers: int, database: str, log_path: Path) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        raise BenchError(f"{gunicorn} not found: run with the project's .venv/bin/python")
-    env = {**os.environ, "AFTERSALE_BENCH_DATABASE": database, "AFTERSALE_BENCH_QUEUE": BENCH_QUEUE}
-    command = [
-        str(gunicorn),
-        "bench.ingest_wsgi:application",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"{HOST}:{port}",
-    ]
-    if "control_socket_disable" in gunicorn_settings():
-        # gunicorn 24+ opens a control socket at a fixed path (~/.gunicorn/gunicorn.ctl) that
-        # another gunicorn on the machine (the demo's) may be using.
-        command.append("--no-control-socket")
-    log(f"starting: {' '.join(command)} (log: {log_path})")
-    with log_path.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603 - fixed arguments, the venv's own gunicorn
-            command, cwd=PROJECT_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def gunicorn_settings() -> set[str]:
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return {setting.name for setting in KNOWN_SETTINGS}
-
-
-def wait_until_up(server: subprocess.Popen, port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError(f"gunicorn exited with {server.returncode}:\n{tail(log_path)}")
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
-        try:
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            body = response.read()
-            if response.status == 200:
-                return
-            last = f"{response.status} {body[:200]!r}"
-        except OSError as error:
-            last = f"{type(error).__name__}: {error}"
-        finally:
-            conn.close()
-        time.sleep(0.2)
-    raise BenchError(f"/healthz did not answer 200 within {START_TIMEOUT} s ({last})")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -441,7 +307,7 @@ def sign(body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def build_requests(endpoint: str, public_id: str, count: int) -> list[tuple[str, bytes, dict]]:
+def build_requests(endpoint: str, public_id: str, count: int) -> list[common.Request]:
     """`count` signed requests, each a new event; signed now, so build them just before use."""
     now = int(time.time())
     path = url(endpoint, public_id)
@@ -449,79 +315,9 @@ def build_requests(endpoint: str, public_id: str, count: int) -> list[tuple[str,
     for _ in range(count):
         # Stripe sends its events pretty-printed, two spaces.
         body = json.dumps(payment_failed_event(endpoint, next(_serial), now), indent=2).encode()
-        built.append((path, body, {**STRIPE_HEADERS, "Stripe-Signature": sign(body, now)}))
+        headers = {**STRIPE_HEADERS, "Stripe-Signature": sign(body, now)}
+        built.append(common.Request("POST", path, b'"duplicate": false', body, headers))
     return built
-
-
-# --- load -------------------------------------------------------------------------------------
-
-
-def run_load(port: int, requests: list, concurrency: int, max_seconds: float) -> dict:
-    """Send the requests from `concurrency` threads at once; latencies and failures."""
-    count = len(requests)
-    counter = itertools.count()
-    barrier = threading.Barrier(concurrency + 1)
-    deadline = [math.inf]
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    failures: list[list[str]] = [[] for _ in range(concurrency)]
-    finished = [0.0] * concurrency
-
-    def client(k: int) -> None:
-        conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
-        mine, bad = latencies[k], failures[k]
-        barrier.wait()
-        while (i := next(counter)) < count and time.perf_counter() < deadline[0]:
-            path, body, headers = requests[i]
-            started = time.perf_counter()
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                bad.append(f"{type(error).__name__}: {error}")
-                conn.close()
-                continue
-            mine.append(time.perf_counter() - started)
-            if response.status != 200 or b'"duplicate": false' not in data:
-                bad.append(f"{response.status} {data[:200]!r}")
-        finished[k] = time.perf_counter()
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    cpu_started = time.process_time()
-    started = time.perf_counter()
-    deadline[0] = started + max_seconds
-    barrier.wait()
-    for thread in threads:
-        thread.join(max_seconds + 2 * REQUEST_TIMEOUT)
-    if any(thread.is_alive() for thread in threads):
-        raise BenchError("a client thread did not finish")
-    wall = max(finished) - started
-    all_latencies = sorted(x for mine in latencies for x in mine)
-    all_failures = [f for bad in failures for f in bad]
-    sent = len(all_latencies) + sum(1 for f in all_failures if not f[:3].isdigit())
-    return {
-        "requests": sent,
-        "seconds": round(wall, 4),
-        "per_second": len(all_latencies) / wall,
-        "p50_ms": percentile(all_latencies, 0.50) * 1000,
-        "p99_ms": percentile(all_latencies, 0.99) * 1000,
-        "max_ms": all_latencies[-1] * 1000 if all_latencies else math.nan,
-        "failures": len(all_failures),
-        "first_failures": all_failures[:3],
-        # The load generator's own CPU time (it shares the machine with gunicorn and PostgreSQL).
-        "client_cpu_seconds": round(time.process_time() - cpu_started, 3),
-        "time_capped": sent < count,
-    }
-
-
-def percentile(ordered: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 # --- checks and results -----------------------------------------------------------------------
@@ -580,12 +376,7 @@ def print_table(result: dict) -> None:
         f"webhooks (~{result['body_bytes']} bytes) per measurement, {result['rounds']} rounds "
         f"per configuration (+{result['warmup']} warm-up requests per endpoint)"
     )
-    print(
-        f"CPUs: {machine['cpu_count']}   Python {machine['python']}   Django {machine['django']}"
-        f"   gunicorn {machine['gunicorn']} ({machine['gunicorn_workers']} sync workers)"
-    )
-    print(f"PostgreSQL: {machine['postgresql']}")
-    print(f"Load average at start: {machine['load_average_at_start']}")
+    common.print_machine(machine)
     print(
         "Plain HTTP on 127.0.0.1 (SECURE_SSL_REDIRECT off); client, gunicorn and PostgreSQL "
         "share the CPUs"
@@ -630,15 +421,9 @@ def run(args, storefront, port: int, log_path: Path) -> tuple[list[dict], dict]:
     for endpoint in ENDPOINTS:
         if args.warmup:
             log(f"warm-up: {args.warmup} requests to {endpoint}")
-            outcome = run_load(
-                port, build_requests(endpoint, public_id, args.warmup), 16, args.max_seconds
-            )
+            requests = build_requests(endpoint, public_id, args.warmup)
+            outcome = common.warm_up(port, endpoint, requests, args.max_seconds, log_path)
             sent[endpoint] += outcome["requests"]
-            if outcome["failures"]:
-                raise BenchError(
-                    f"warm-up of {endpoint}: {outcome['failures']} failed requests, "
-                    f"first: {outcome['first_failures']}\n{tail(log_path)}"
-                )
     configurations = []
     for concurrency in CONCURRENCIES:
         measured = {endpoint: [] for endpoint in ENDPOINTS}
@@ -646,17 +431,10 @@ def run(args, storefront, port: int, log_path: Path) -> tuple[list[dict], dict]:
             order = ENDPOINTS if round_number % 2 == 0 else ENDPOINTS[::-1]
             for endpoint in order:
                 requests = build_requests(endpoint, public_id, args.requests)
-                outcome = run_load(port, requests, concurrency, args.max_seconds)
+                label = f"concurrency {concurrency}, round {round_number + 1}, {endpoint}"
+                outcome = common.measure(port, requests, concurrency, args.max_seconds, label)
                 sent[endpoint] += outcome["requests"]
                 measured[endpoint].append(outcome)
-                log(
-                    f"concurrency {concurrency}, round {round_number + 1}, {endpoint}: "
-                    f"{outcome['per_second']:.1f} req/s, p50 {outcome['p50_ms']:.1f} ms, "
-                    f"p99 {outcome['p99_ms']:.1f} ms, {outcome['failures']} failed"
-                    + (" (time cap reached)" if outcome["time_capped"] else "")
-                )
-                if outcome["failures"]:
-                    log(f"first failures: {outcome['first_failures']}")
         configurations += [summarise(concurrency, e, measured[e]) for e in ENDPOINTS]
     return configurations, sent
 
@@ -666,13 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=4000, help="requests per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per configuration")
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests per endpoint")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn sync workers (default: 2 × CPUs + 1)",
-    )
-    parser.add_argument("--max-seconds", type=float, default=60, help="time cap of one measurement")
+    common.add_server_arguments(parser, max_seconds_help="time cap of one measurement")
     parser.add_argument(
         "--wait-minutes",
         type=float,
@@ -685,52 +457,43 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--requests, --rounds and --workers must be at least 1, --warmup at least 0")
 
     load_average = os.getloadavg()
-    port = free_port()
-    server_environment(port)
+    port = common.free_port()
+    common.server_environment(port)
     try:
         wait_for_code(args.wait_minutes)
     except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    setup_django()
-    from django.conf import settings
-    from django.db import connection
+        return common.fail(error)
+    common.setup_django_on_loopback()
 
-    if settings.DEBUG or settings.SECURE_SSL_REDIRECT:
-        raise SystemExit("expected the production settings, with SECURE_SSL_REDIRECT off")
-
-    connection.settings_dict["TEST"]["NAME"] = BENCH_DATABASE
-    old_name = connection.settings_dict["NAME"]
-    database = server = None
     queued = 0
     try:
-        with tempfile.TemporaryDirectory(prefix="webhook-ingest-") as folder:
+        with (
+            common.throwaway_database(BENCH_DATABASE, verbose=True) as database,
+            tempfile.TemporaryDirectory(prefix="webhook-ingest-") as folder,
+        ):
             log_path = Path(folder) / "gunicorn.log"
-            log(f"creating and migrating the database {BENCH_DATABASE}")
-            database = connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False, keepdb=False
-            )
-            machine = machine_facts(args.workers, load_average)
+            machine = common.machine_facts(load_average, gunicorn_workers=args.workers)
             storefront = create_storefront()
             check_routes(storefront.public_id)
             drain_queue()  # left over from an interrupted run, if any
-            server = start_server(port, args.workers, database, log_path)
+            bench_env = {
+                "AFTERSALE_BENCH_DATABASE": database,
+                "AFTERSALE_BENCH_URLCONF": BENCH_URLCONF,
+                "AFTERSALE_BENCH_QUEUE": BENCH_QUEUE,
+            }
+            server = common.start_server(port, args.workers, log_path, bench_env)
             try:
-                wait_until_up(server, port, log_path)
+                common.wait_until_up(server, port, log_path)
                 configurations, sent = run(args, storefront, port, log_path)
             finally:
-                stop_server(server)
+                common.stop_server(server)
                 queued = drain_queue()
             rows = {endpoint: count_rows(storefront, endpoint) for endpoint in ENDPOINTS}
     except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if database:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+        return common.fail(error)
 
     medians = {(c["concurrency"], c["endpoint"]): c["median_per_second"] for c in configurations}
-    body_bytes = len(build_requests("real", "x", 1)[0][1])
+    body_bytes = len(build_requests("real", "x", 1)[0].body)
     result = {
         "benchmark": "payments.webhooks.stripe_webhook vs bare ingest view",
         "requests": args.requests,
@@ -753,19 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_table(result)
 
-    problems = [
-        f"{c['failures']} failed requests at concurrency {c['concurrency']} ({c['endpoint']})"
-        for c in configurations
-        if c["failures"]
-    ]
+    problems = common.failed_requests(configurations)
     problems += [
         f"{rows[e]} {e} rows for {sent[e]} requests sent" for e in ENDPOINTS if rows[e] != sent[e]
     ]
     if queued:
         problems.append(f"{queued} tasks queued by requests that should only store")
-    for problem in problems:
-        print(f"check failed: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return common.report_problems(problems)
 
 
 if __name__ == "__main__":
