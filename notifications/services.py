@@ -16,13 +16,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
 from notifications.models import Audience, Message, Suppression
 from notifications.rendering import available_templates, render
 from storefront_settings.models import Membership, Storefront
+from storefront_settings.tenancy import lock_keys
 
 logger = logging.getLogger(__name__)
 
@@ -229,14 +230,7 @@ def _lock_recipients(messages: list[Message]) -> None:
     # The daily cap counts what was sent to one buyer; two workers deciding for the same buyer
     # at once would both see room for one more. A transaction-scoped advisory lock per
     # recipient serialises them; taking the locks in sorted order rules out deadlock.
-    keys = sorted({f"{m.storefront_id}:{m.to}" for m in messages if m.is_buyer_facing})
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(%s::text[]) AS key "
-                "ORDER BY key",
-                [keys],
-            )
+    lock_keys(f"{m.storefront_id}:{m.to}" for m in messages if m.is_buyer_facing)
 
 
 def _guard(message: Message, now: datetime) -> datetime | None:

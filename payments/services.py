@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from babel.numbers import format_currency
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from inbound import services as inbound
@@ -30,6 +30,7 @@ from payments.providers import PaymentSignal, SignalKind, parse_stored
 from payments.reasons import ANOTHER_METHOD_HELPS, MERCHANT_ONLY
 from storefront_settings.models import Membership, PaymentMethod, RecoveryPolicy, Storefront
 from storefront_settings.services import record
+from storefront_settings.tenancy import lock_keys
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +67,8 @@ def apply_signal(
 def _lock(storefront: Storefront, provider: str, keys: list[str]) -> None:
     # Two events about one payment (a charge and its payment intent, say) may be processed by
     # two workers at once; each would find no Payment and make one. A transaction-scoped
-    # advisory lock per provider id, taken in sorted order, serialises them without deadlock.
-    names = sorted({f"{storefront.pk}:{provider}:{key}" for key in keys if key})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(name)) FROM unnest(%s::text[]) AS name "
-            "ORDER BY name",
-            [names],
-        )
+    # advisory lock per provider id serialises them.
+    lock_keys(f"{storefront.pk}:{provider}:{key}" for key in keys if key)
 
 
 def _payment_for(storefront: Storefront, signal: PaymentSignal, references: list[str]) -> Payment:

@@ -7,7 +7,7 @@ crossing tenants is the point. Django's own machinery (saving, deleting, related
 goes through the plain base manager and is unaffected.
 """
 
-from django.db import models
+from django.db import connection, models
 
 # Filters that pin a query to one storefront.
 SCOPING_LOOKUPS = frozenset({"storefront", "storefront_id", "storefront__exact", "storefront__pk"})
@@ -98,3 +98,17 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def lock_keys(keys) -> None:
+    """Take a transaction-scoped advisory lock per key (keys name their storefront), in sorted
+    order so that two transactions locking overlapping keys never deadlock."""
+    names = sorted(set(keys))
+    if not names:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(name)) FROM unnest(%s::text[]) AS name "
+            "ORDER BY name",
+            [names],
+        )
