@@ -1,11 +1,12 @@
+import json
+
+
 class VerificationError(Exception):
     """A webhook that must be refused: the message is a short reason, safe to return (4xx)."""
 
 
 def json_object(payload: bytes) -> dict:
     """A webhook body parsed as a JSON object, or the VerificationError that refuses it."""
-    import json
-
     try:
         event = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError:

@@ -129,8 +129,18 @@ def test_any_active_secret_verifies_so_rotation_works(client, alpha):
         (lambda b: sign(b, timestamp=int(time.time()) + 301), json.dumps(failed_event()).encode()),
         (lambda b: sign(b), b"{not json"),
         (lambda b: sign(b), b"[1, 2, 3]"),
+        (lambda b: sign(b), b'{"id": "evt_\xff"}'),
     ],
-    ids=["wrong-secret", "no-header", "malformed-header", "stale", "future", "bad-json", "array"],
+    ids=[
+        "wrong-secret",
+        "no-header",
+        "malformed-header",
+        "stale",
+        "future",
+        "bad-json",
+        "array",
+        "not-utf-8",
+    ],
 )
 def test_a_bad_request_is_400_and_stores_nothing(client, alpha, make_signature, body):
     response = post(client, alpha.storefront, body, make_signature(body))
