@@ -155,8 +155,9 @@ def _record_failure(payment: Payment, signal: PaymentSignal, inbound_event) -> N
     if lost_sale.status == LostSale.Status.OPEN:
         # Idempotent (one key per sale and step, per sale and member): a later event that
         # brings the buyer's address schedules what an earlier one could not.
-        _schedule_recovery(lost_sale)
-        _alert_members(lost_sale)
+        policy = RecoveryPolicy.for_storefront(lost_sale.storefront)
+        _schedule_recovery(lost_sale, policy)
+        _alert_members(lost_sale, policy)
 
 
 def _lost_sale_key(signal: PaymentSignal) -> str:
@@ -339,11 +340,10 @@ def _emails_buyer(lost_sale: LostSale, policy: RecoveryPolicy) -> bool:
     return lost_sale.is_reachable  # else counted as unreachable in the dashboard
 
 
-def _schedule_recovery(lost_sale: LostSale) -> int:
+def _schedule_recovery(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
     """Schedule the buyer's recovery emails per the storefront's policy; returns how many."""
     storefront = lost_sale.storefront
     reason = lost_sale.reason
-    policy = RecoveryPolicy.for_storefront(storefront)
     if not _emails_buyer(lost_sale, policy):
         return 0
     locale = storefront.language
@@ -379,7 +379,7 @@ def _schedule_recovery(lost_sale: LostSale) -> int:
     return steps
 
 
-def _alert_members(lost_sale: LostSale) -> int:
+def _alert_members(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
     """Alert, at once, the members who want each failure as it happens (the others get it in
     their daily digest)."""
     storefront = lost_sale.storefront
@@ -389,7 +389,7 @@ def _alert_members(lost_sale: LostSale) -> int:
         .select_related("user")
     )
     locale = storefront.language
-    emailing_buyer = _emails_buyer(lost_sale, RecoveryPolicy.for_storefront(storefront))
+    emailing_buyer = _emails_buyer(lost_sale, policy)
     count = 0
     for member in members:
         if not member.user.email:

@@ -260,7 +260,10 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
     if milestone not in policy.milestones:
         return False
     locale = shipment.locale
-    point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
+    pickup_location = ""
+    if milestone == "available_for_pickup":
+        point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
+        pickup_location = point.location if point else ""
     notifications.schedule(
         storefront,
         to=shipment.buyer_email,
@@ -274,7 +277,7 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
             "carrier_tracking_url": shipment.carrier_tracking_url,
             "promised_delivery_date": display_date(shipment.promised_delivery_date, locale),
             "estimated_delivery_date": display_date(shipment.estimated_delivery_date, locale),
-            "pickup_location": point.location if point else "",
+            "pickup_location": pickup_location,
             "status_description": shipment.status_description,
         },
         send_at=timezone.now(),
