@@ -72,11 +72,15 @@ def _sale(request, slug, pk):
     return current, sale
 
 
+def _can_change(storefront, user) -> bool:
+    member = membership(storefront=storefront, user=user)
+    return member is not None and member.role != Membership.Role.VIEWER
+
+
 @login_required
 def lost_sale(request, slug, pk):
     current, sale = _sale(request, slug, pk)
     attempts = PaymentAttempt.objects.for_storefront(current).filter(payment__lost_sale=sale)
-    member = membership(storefront=current, user=request.user)
     return render(
         request,
         "dashboard/lost_sale.html",
@@ -86,7 +90,7 @@ def lost_sale(request, slug, pk):
             "amount": amount_display(sale.amount, sale.currency, current.language),
             "attempts": attempts.order_by("-occurred_at"),
             "messages_sent": messages_by_sale(current, [sale.pk]).get(str(sale.pk), []),
-            "can_change": member is not None and member.role != Membership.Role.VIEWER,
+            "can_change": _can_change(current, request.user),
         },
     )
 
@@ -95,9 +99,8 @@ def lost_sale(request, slug, pk):
 @require_POST
 def stop_sequence(request, slug, pk):
     current, sale = _sale(request, slug, pk)
-    member = membership(storefront=current, user=request.user)
     # Checked here, not only by hiding the button: viewers change nothing.
-    if member is None or member.role == Membership.Role.VIEWER:
+    if not _can_change(current, request.user):
         raise PermissionDenied
     stopped = notifications.cancel(current, sale.group)
     messages.success(request, _("%(count)d scheduled email(s) stopped.") % {"count": stopped})

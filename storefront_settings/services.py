@@ -23,20 +23,38 @@ from storefront_settings.models import (
     hash_api_key,
 )
 
-# What each provider's signing secret looks like, from the provider's documentation. A value
-# that does not match is refused at entry rather than failing every webhook later.
+# What each provider's signing secret looks like, from the provider's documentation, and how to
+# say so. A value that does not match is refused at entry rather than failing every webhook later.
 SECRET_FORMATS = {
     # Stripe: "whsec_" then the key (dashboard > Developers > Webhooks > Signing secret).
-    Provider.STRIPE: re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
+    Provider.STRIPE: (
+        re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
+        "expected 'whsec_' followed by the signing key",
+    ),
     # Adyen: the HMAC key is hex-encoded, 32 bytes or more.
-    Provider.ADYEN: re.compile(r"(?:[0-9A-Fa-f]{2}){32,}"),
+    Provider.ADYEN: (
+        re.compile(r"(?:[0-9A-Fa-f]{2}){32,}"),
+        "expected the hex-encoded HMAC key (64 hex digits or more)",
+    ),
     # Mollie signs nothing: the worker fetches each payment with the API key (live_ / test_).
-    Provider.MOLLIE: re.compile(r"(?:live|test)_[A-Za-z0-9]{20,}"),
+    Provider.MOLLIE: (
+        re.compile(r"(?:live|test)_[A-Za-z0-9]{20,}"),
+        "expected a Mollie API key starting with 'live_' or 'test_'",
+    ),
     # EasyPost and AfterShip: a printable string of the merchant's choosing.
-    Provider.EASYPOST: re.compile(r"[!-~]{8,}"),
-    Provider.AFTERSHIP: re.compile(r"[!-~]{8,}"),
+    Provider.EASYPOST: (
+        re.compile(r"[!-~]{8,}"),
+        "expected at least 8 printable characters, no spaces",
+    ),
+    Provider.AFTERSHIP: (
+        re.compile(r"[!-~]{8,}"),
+        "expected at least 8 printable characters, no spaces",
+    ),
     # Standard Webhooks: "whsec_" then base64 of the key.
-    Provider.GENERIC: re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
+    Provider.GENERIC: (
+        re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
+        "expected 'whsec_' followed by the base64 signing key",
+    ),
 }
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -60,20 +78,10 @@ def validate_provider_secret(provider: str, secret: str) -> None:
         raise ValidationError(
             f"unknown provider {provider!r} (known: {', '.join(Provider.values)})"
         )
-    if not SECRET_FORMATS[provider].fullmatch(secret):
+    pattern, expected = SECRET_FORMATS[provider]
+    if not pattern.fullmatch(secret):
         # The message names the expected shape, never the value given.
-        raise ValidationError(f"the {provider} secret is malformed: {_describe_format(provider)}")
-
-
-def _describe_format(provider: str) -> str:
-    return {
-        Provider.STRIPE: "expected 'whsec_' followed by the signing key",
-        Provider.ADYEN: "expected the hex-encoded HMAC key (64 hex digits or more)",
-        Provider.MOLLIE: "expected a Mollie API key starting with 'live_' or 'test_'",
-        Provider.EASYPOST: "expected at least 8 printable characters, no spaces",
-        Provider.AFTERSHIP: "expected at least 8 printable characters, no spaces",
-        Provider.GENERIC: "expected 'whsec_' followed by the base64 signing key",
-    }[provider]
+        raise ValidationError(f"the {provider} secret is malformed: {expected}")
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.utils import timezone
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications import services as notifications
+from notifications.services import normalise_email
 from storefront_settings.models import ShipmentPolicy, Storefront
 from tracking import carriers
 from tracking.models import Checkpoint, Shipment
@@ -76,7 +77,7 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
             tracking_number=number,
             defaults={
                 "order_reference": data.order_reference,
-                "buyer_email": data.buyer_email.strip().lower(),
+                "buyer_email": normalise_email(data.buyer_email),
                 "buyer_name": data.buyer_name,
                 "language": data.language,
                 "carrier_guessed": guessed,
@@ -118,7 +119,7 @@ def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
     if "promised_delivery_date" in changes:
         shipment.late_since = None  # judged again against the new date by the next sweep
     for name, value in changes.items():
-        setattr(shipment, name, value.strip().lower() if name == "buyer_email" else value)
+        setattr(shipment, name, normalise_email(value) if name == "buyer_email" else value)
     shipment.save()
     return shipment
 
