@@ -1,6 +1,7 @@
 """One module per payment provider: verify and parse its webhooks into PaymentSignals. Parsing
 only: no database, no decisions (those are in payments.services)."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -46,8 +47,7 @@ class PaymentSignal:
 
 def parse_stored(provider: str, body: str) -> list[PaymentSignal]:
     """The signals in a stored event's raw body (empty when the event is of no interest)."""
-    import json
-
+    # The adapters import this package, so they are imported here, when first needed.
     from payments.providers import adyen, stripe
 
     parsers = {"stripe": stripe.parse, "adyen": adyen.parse}

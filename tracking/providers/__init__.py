@@ -1,6 +1,7 @@
 """One module per tracking source: verify and parse its webhooks into TrackingSignals, in the
 canonical status vocabulary. Parsing only: no database, no decisions."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,8 +39,7 @@ class TrackingSignal:
 
 def parse_stored(provider: str, body: str) -> list[TrackingSignal]:
     """The signals in a stored event's raw body (empty when the event is of no interest)."""
-    import json
-
+    # The adapters import this package, so they are imported here, when first needed.
     from tracking.providers import aftership, easypost, generic
 
     event = json.loads(body)
