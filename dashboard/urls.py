@@ -1,13 +1,20 @@
-from django.urls import path
+from django.urls import include, path
 
-from dashboard import views
+from dashboard.views import home, lost_sales, outbox, overview, settings, shipments, team
 
 app_name = "dashboard"
 
+# Every page below <slug>/ goes through dashboard.access.member_view.
+storefront_pages = [
+    *overview.urlpatterns,
+    *lost_sales.urlpatterns,
+    *shipments.urlpatterns,
+    *outbox.urlpatterns,
+    *settings.urlpatterns,
+    *team.urlpatterns,
+]
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("<slug:slug>/", views.storefront, name="storefront"),
-    path("<slug:slug>/lost-sales/", views.lost_sales, name="lost-sales"),
-    path("<slug:slug>/lost-sales/<int:pk>/", views.lost_sale, name="lost-sale"),
-    path("<slug:slug>/lost-sales/<int:pk>/stop/", views.stop_sequence, name="stop-sequence"),
+    *home.urlpatterns,
+    path("<slug:slug>/", include(storefront_pages)),
 ]

@@ -1,0 +1,40 @@
+"""Who may see and change a storefront's pages. Every dashboard view goes through member_view."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from storefront_settings.models import Membership
+from storefront_settings.selectors import get_storefront_for_user, membership
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def member_view(view):
+    """Resolve <slug> to one of the user's storefronts (404 for another's or a missing one),
+    attach it as request.storefront with request.membership and request.can_change, and refuse
+    any change by a viewer with 403 here, on the server, whatever the page shows."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        storefront = get_storefront_for_user(user=request.user, slug=slug)
+        member = membership(storefront=storefront, user=request.user)
+        request.storefront = storefront
+        request.membership = member
+        request.can_change = member is not None and member.role != Membership.Role.VIEWER
+        if request.method not in SAFE_METHODS and not request.can_change:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def scoped_or_404(model, storefront, **lookup):
+    """One object of this storefront, or Http404 for a missing one and another's alike."""
+    item = model.objects.for_storefront(storefront).filter(**lookup).first()
+    if item is None:
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    return item
