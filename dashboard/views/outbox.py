@@ -9,4 +9,13 @@ def message_log(request):
     return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
 
 
-urlpatterns = [path("messages/", message_log, name="messages")]
+@member_view
+def message(request, pk):
+    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+
+
+urlpatterns = [
+    path("messages/", message_log, name="messages"),
+    # One message: its headers and a rendered preview (lost sales and shipments link here).
+    path("messages/<int:pk>/", message, name="message"),
+]

@@ -9,4 +9,12 @@ def shipments(request):
     return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
 
 
-urlpatterns = [path("shipments/", shipments, name="shipments")]
+@member_view
+def shipment(request, pk):
+    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+
+
+urlpatterns = [
+    path("shipments/", shipments, name="shipments"),
+    path("shipments/<int:pk>/", shipment, name="shipment"),
+]
