@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # The demo runs with DEBUG on: console email, development secrets kept under .data/.
 DEMO_ENV := DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: install demo test lint web worker beat stop clean samples messages
+.PHONY: install browser demo test lint web worker beat stop clean samples messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Aftersale needs Python 3.11 or newer; set PYTHON=python3.11") if sys.version_info < (3, 11) else None'
@@ -23,8 +23,20 @@ demo: install
 	$(DEMO_ENV) python manage.py seed_demo
 	$(DEMO_ENV) honcho --no-prefix -f Procfile.demo start
 
-test: install lint
+test: install lint browser
 	$(BIN)/pytest
+
+# The browser tests drive the system's Chromium through Playwright (no browser download).
+# Missing, it is installed from Debian's packages as root or with sudo; elsewhere, install
+# Chromium or Chrome yourself and point CHROMIUM at it.
+CHROMIUM ?= $(or $(shell command -v chromium 2>/dev/null),/usr/bin/chromium)
+browser:
+	@test -x "$(CHROMIUM)" || { \
+	  command -v apt-get >/dev/null || { echo "browser tests need Chromium: install it and set CHROMIUM=/path/to/chromium" >&2; exit 2; }; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "Installing Debian's chromium package for the browser tests"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
+	}
 
 lint: install
 	$(BIN)/ruff check .
