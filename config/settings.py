@@ -284,6 +284,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Rate limits (django-ratelimit, on the cache: /login/, /track/<slug>/) count per client
+# address, REMOTE_ADDR by default. Behind a proxy REMOTE_ADDR is the proxy's, shared by every
+# client: name here the META key of the header the proxy sets to the client's address (and
+# overwrites when a client sends one), e.g. HTTP_X_REAL_IP. Never a header clients can forge.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
