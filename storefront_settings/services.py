@@ -216,7 +216,13 @@ def add_provider_secret(
     provider_secret = ProviderSecret.objects.create(
         storefront=storefront, provider=provider, secret=secret, hint=secret[-4:], created_by=actor
     )
-    record(storefront=storefront, actor=actor, action="secret.added", provider=provider)
+    record(
+        storefront=storefront,
+        actor=actor,
+        action="secret.added",
+        provider=provider,
+        hint=provider_secret.hint,
+    )
     return provider_secret
 
 
@@ -230,4 +236,111 @@ def revoke_provider_secret(
         actor=actor,
         action="secret.revoked",
         provider=provider_secret.provider,
+        hint=provider_secret.hint,
     )
+
+
+# Members: invited, given a role, removed by the storefront's owners (the dashboard checks who
+# may ask). A storefront always keeps one owner: the owners' rows are locked before they are
+# counted, so two owners demoting each other at the same moment cannot both succeed.
+
+
+@dataclass(frozen=True)
+class Invitation:
+    membership: Membership
+    new_user: bool  # True: the user was made now, with no usable password yet
+
+
+def _locked_member(storefront: Storefront, membership: Membership) -> tuple[Membership, bool]:
+    """The member's row, locked, and whether they are the storefront's only owner. The owners'
+    rows are locked first, always in the same order, so that concurrent role changes queue up
+    behind one another instead of deadlocking."""
+    owners = list(
+        Membership.objects.for_storefront(storefront)
+        .filter(role=Membership.Role.OWNER)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    row = (
+        Membership.objects.for_storefront(storefront)
+        .select_related("user")
+        .select_for_update(of=("self",))
+        .get(pk=membership.pk)
+    )
+    return row, owners == [row.pk]
+
+
+def _member_label(membership: Membership) -> str:
+    return membership.user.email or membership.user.get_username()
+
+
+@transaction.atomic
+def invite_member(*, storefront: Storefront, email: str, role: str, actor=None) -> Invitation:
+    """Add the user with this email as a member with this role, making the user (with an
+    unusable password: they choose one through a set-password link) when there is none."""
+    if role not in Membership.Role.values:
+        raise ValidationError(f"unknown role {role!r}")
+    validate_email(email)
+    User = get_user_model()
+    email = User.objects.normalize_email(email.strip())
+    # Users log in with their email as username (create_storefront makes them so).
+    user = User.objects.filter(username__iexact=email).first()
+    new_user = user is None
+    if new_user:
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(storefront=storefront, user=user, role=role)
+    except IntegrityError:
+        raise ValidationError(f"{email} is already a member of this storefront") from None
+    record(
+        storefront=storefront,
+        actor=actor,
+        action="member.invited",
+        member=_member_label(membership),
+        role=role,
+        new_user=new_user,
+    )
+    return Invitation(membership, new_user)
+
+
+@transaction.atomic
+def change_member_role(
+    *, storefront: Storefront, membership: Membership, role: str, actor=None
+) -> bool:
+    """Give a member another role; False when it is the role they have. Refuses (ValidationError)
+    to demote the storefront's last owner."""
+    if role not in Membership.Role.values:
+        raise ValidationError(f"unknown role {role!r}")
+    row, last_owner = _locked_member(storefront, membership)
+    if row.role == role:
+        return False
+    if last_owner:
+        raise ValidationError("the last owner cannot be given another role")
+    old_role = row.role
+    row.role = role
+    row.save(update_fields=["role"])
+    membership.role = role
+    record(
+        storefront=storefront,
+        actor=actor,
+        action="member.role_changed",
+        member=_member_label(row),
+        **{"from": old_role, "to": role},
+    )
+    return True
+
+
+@transaction.atomic
+def remove_member(*, storefront: Storefront, membership: Membership, actor=None) -> None:
+    """Take a member out of the storefront (their user stays: they may belong to others).
+    Refuses (ValidationError) to remove the storefront's last owner."""
+    row, last_owner = _locked_member(storefront, membership)
+    if last_owner:
+        raise ValidationError("the last owner cannot be removed")
+    label, role = _member_label(row), row.role
+    row.delete()
+    record(storefront=storefront, actor=actor, action="member.removed", member=label, role=role)

@@ -1,16 +1,469 @@
-from django.shortcuts import render
-from django.urls import path
+"""Settings: provider connections (webhook URLs, signing secrets, a test event), API keys and
+members. Owners and staff manage connections and keys; only owners manage members."""
 
-from dashboard.access import member_view
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from dashboard.access import member_view, scoped_or_404
+from dashboard.forms.team import ApiKeyForm, InviteForm, ProviderSecretForm, RoleForm
+from dashboard.sample_events import send_test_event
+from storefront_settings import selectors, services
+from storefront_settings.models import ApiKey, Membership, Provider, ProviderSecret
+from storefront_settings.selectors import active_provider_secrets, webhook_path
+
+# --- Connections --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderGuide:
+    """What a merchant does in a provider's dashboard to connect it to us."""
+
+    provider: str
+    where: str  # where the webhook URL goes
+    events: tuple[str, ...]  # which events to select there
+    secret: str  # where the signing secret comes from
+
+
+# Mollie is not here: it signs nothing and has no webhook endpoint of ours yet.
+GUIDES = (
+    ProviderGuide(
+        Provider.STRIPE,
+        gettext_lazy(
+            "In the Stripe Dashboard, open Developers → Webhooks → Add endpoint, paste this URL "
+            "as the endpoint URL and select the events below."
+        ),
+        (
+            "payment_intent.payment_failed",
+            "payment_intent.succeeded",
+            "payment_intent.canceled",
+            "charge.failed",
+            "charge.succeeded",
+            "checkout.session.completed",
+            "checkout.session.expired",
+            "checkout.session.async_payment_failed",
+            "checkout.session.async_payment_succeeded",
+        ),
+        gettext_lazy("The endpoint's Signing secret (whsec_…), shown on the endpoint's page."),
+    ),
+    ProviderGuide(
+        Provider.ADYEN,
+        gettext_lazy(
+            "In Adyen's Customer Area, open Developers → Webhooks → + Webhook → Standard "
+            "webhook; paste this URL under Server configuration, method JSON."
+        ),
+        ("AUTHORISATION", "CANCELLATION", "OFFER_CLOSED"),
+        gettext_lazy("Under Security, generate the HMAC key (hex) and copy it here."),
+    ),
+    ProviderGuide(
+        Provider.EASYPOST,
+        gettext_lazy(
+            "In the EasyPost Dashboard, open Account Settings → Webhooks → Add Webhook and "
+            "paste this URL. EasyPost sends every event; we read the tracker events below."
+        ),
+        ("tracker.created", "tracker.updated"),
+        gettext_lazy("The webhook secret you set on that webhook: enter the same value here."),
+    ),
+    ProviderGuide(
+        Provider.AFTERSHIP,
+        gettext_lazy(
+            "In AfterShip Tracking, open Settings → Webhooks, add this URL as the webhook URL "
+            "and tick the updates below."
+        ),
+        ("tracking_update", "edd_revise"),
+        gettext_lazy("The webhook secret shown on that page."),
+    ),
+    ProviderGuide(
+        Provider.GENERIC,
+        gettext_lazy(
+            "For your own system or a carrier you integrate: POST each shipment update to this "
+            "URL in the generic format (docs/generic-tracking-webhooks.md)."
+        ),
+        ("shipment.updated",),
+        gettext_lazy(
+            "Make a secret: whsec_ followed by the base64 of 24 or more random bytes; give it to "
+            "your sender and enter it here."
+        ),
+    ),
+)
+GUIDE_BY_PROVIDER = {guide.provider: guide for guide in GUIDES}
+
+
+def _guide_or_404(provider: str) -> ProviderGuide:
+    guide = GUIDE_BY_PROVIDER.get(provider)
+    if guide is None:
+        raise Http404("No such provider.")
+    return guide
+
+
+def _providers_page(request, *, form=None, result=None, status=200):
+    """The connections page; `form` is a bound form to show with its errors, `result` the
+    outcome of a test event."""
+    current = request.storefront
+    # The secret column is never loaded: the page has no way to show it.
+    active = (
+        ProviderSecret.objects.for_storefront(current)
+        .filter(revoked_at__isnull=True)
+        .defer("secret")
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+    by_provider = {}
+    for secret in active:
+        by_provider.setdefault(secret.provider, []).append(secret)
+    sections = [
+        {
+            "guide": guide,
+            "label": Provider(guide.provider).label,
+            "webhook_url": settings.SITE_URL
+            + webhook_path(storefront=current, provider=guide.provider),
+            "secrets": by_provider.get(guide.provider, []),
+            "form": form
+            if form is not None and form.provider == guide.provider
+            else ProviderSecretForm(provider=guide.provider),
+            "result": result if result is not None and result.provider == guide.provider else None,
+        }
+        for guide in GUIDES
+    ]
+    return render(
+        request,
+        "dashboard/settings/providers.html",
+        {"storefront": current, "sections": sections, "can_change": request.can_change},
+        status=status,
+    )
 
 
 @member_view
-def placeholder(request):
-    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+def providers(request):
+    return _providers_page(request)
+
+
+@require_POST
+@member_view
+def add_secret(request, provider):
+    _guide_or_404(provider)
+    form = ProviderSecretForm(request.POST, provider=provider)
+    if not form.is_valid():
+        return _providers_page(request, form=form, status=400)
+    secret = services.add_provider_secret(
+        storefront=request.storefront,
+        provider=provider,
+        secret=form.cleaned_data["secret"],
+        actor=request.user,
+    )
+    messages.success(
+        request,
+        _("Secret …%(hint)s added for %(provider)s.")
+        % {"hint": secret.hint, "provider": Provider(provider).label},
+    )
+    return redirect("dashboard:settings-providers", slug=request.storefront.slug)
+
+
+@require_POST
+@member_view
+def revoke_secret(request, pk):
+    secret = scoped_or_404(ProviderSecret, request.storefront, pk=pk)
+    label = {"hint": secret.hint, "provider": secret.get_provider_display()}
+    if services.revoke_provider_secret(
+        storefront=request.storefront, provider_secret=secret, actor=request.user
+    ):
+        messages.success(request, _("%(provider)s secret …%(hint)s revoked.") % label)
+    else:
+        messages.info(request, _("%(provider)s secret …%(hint)s was already revoked.") % label)
+    return redirect("dashboard:settings-providers", slug=request.storefront.slug)
+
+
+@require_POST
+@member_view
+def send_test(request, provider):
+    guide = _guide_or_404(provider)
+    current = request.storefront
+    secrets = active_provider_secrets(storefront=current, provider=provider)
+    if not secrets:
+        messages.error(
+            request,
+            _("No active %(provider)s secret: add one first. Nothing was sent.")
+            % {"provider": Provider(guide.provider).label},
+        )
+        return redirect("dashboard:settings-providers", slug=current.slug)
+    # The endpoint as this very request reached the site (host and scheme), so the test goes
+    # to the server the merchant is using: production, a dev server, the test server.
+    url = request.build_absolute_uri(webhook_path(storefront=current, provider=provider))
+    result = send_test_event(
+        storefront=current, provider=provider, url=url, secret=secrets[0], actor=request.user
+    )
+    return _providers_page(request, result=result)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def _api_keys_page(request, *, form=None, new_key=None, status=200):
+    current = request.storefront
+    return render(
+        request,
+        "dashboard/settings/api_keys.html",
+        {
+            "storefront": current,
+            "keys": selectors.api_keys(storefront=current).select_related("created_by"),
+            "form": form or ApiKeyForm(),
+            "new_key": new_key,
+            "can_change": request.can_change,
+        },
+        status=status,
+    )
+
+
+@member_view
+def api_keys(request):
+    return _api_keys_page(request)
+
+
+@require_POST
+@never_cache  # the response carries the raw key: no cache may keep it
+@member_view
+def create_api_key(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _api_keys_page(request, form=form, status=400)
+    api_key, raw_key = services.create_api_key(
+        storefront=request.storefront, name=form.cleaned_data["name"], actor=request.user
+    )
+    # Shown in this response only (a redirect would lose it, a flash message would store it).
+    return _api_keys_page(request, new_key={"key": api_key, "raw": raw_key}, status=201)
+
+
+@require_POST
+@member_view
+def revoke_api_key(request, pk):
+    api_key = scoped_or_404(ApiKey, request.storefront, pk=pk)
+    if services.revoke_api_key(storefront=request.storefront, api_key=api_key, actor=request.user):
+        messages.success(request, _("API key %(prefix)s… revoked.") % {"prefix": api_key.prefix})
+    else:
+        messages.info(
+            request, _("API key %(prefix)s… was already revoked.") % {"prefix": api_key.prefix}
+        )
+    return redirect("dashboard:settings-api-keys", slug=request.storefront.slug)
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+def _is_owner(request) -> bool:
+    return request.membership is not None and request.membership.role == Membership.Role.OWNER
+
+
+def _require_owner(request) -> None:
+    # Staff may change settings but not who belongs to the storefront: checked here, on the
+    # server, whatever the page shows.
+    if not _is_owner(request):
+        raise PermissionDenied
+
+
+def _members_page(request, *, invite_form=None, invitation_link=None, error=None, status=200):
+    current = request.storefront
+    members = (
+        Membership.objects.for_storefront(current)
+        .select_related("user")
+        .order_by("role", "user__email", "pk")
+    )
+    return render(
+        request,
+        "dashboard/settings/members.html",
+        {
+            "storefront": current,
+            "members": [(member, RoleForm(initial={"role": member.role})) for member in members],
+            "invite_form": invite_form or InviteForm(storefront=current),
+            "invitation_link": invitation_link,
+            "error": error,
+            "is_owner": _is_owner(request),
+        },
+        status=status,
+    )
+
+
+@member_view
+def members(request):
+    return _members_page(request)
+
+
+@require_POST
+@never_cache  # the response may carry a set-password link: no cache may keep it
+@member_view
+def invite_member(request):
+    _require_owner(request)
+    current = request.storefront
+    form = InviteForm(request.POST, storefront=current)
+    if not form.is_valid():
+        return _members_page(request, invite_form=form, status=400)
+    try:
+        invitation = services.invite_member(
+            storefront=current,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+    except ValidationError:
+        # Joined between the form's check and the insert.
+        form.add_error(
+            "email",
+            _("%(email)s is already a member of this storefront.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return _members_page(request, invite_form=form, status=400)
+    email = form.cleaned_data["email"]
+    if not invitation.new_user:
+        messages.success(
+            request, _("%(email)s can now sign in to this storefront.") % {"email": email}
+        )
+        return redirect("dashboard:settings-members", slug=current.slug)
+    # A new user has no password yet. The owner passes on a one-time link to choose one
+    # (Django's password-reset token: it stops working once a password is set or after
+    # PASSWORD_RESET_TIMEOUT). Shown in this response only, like a new API key.
+    user = invitation.membership.user
+    link = request.build_absolute_uri(
+        reverse(
+            "dashboard:settings-members-join",
+            kwargs={
+                "slug": current.slug,
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+    )
+    return _members_page(request, invitation_link={"email": email, "url": link}, status=201)
+
+
+@require_POST
+@member_view
+def change_role(request, pk):
+    member = scoped_or_404(Membership, request.storefront, pk=pk)
+    _require_owner(request)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, error=_("Choose owner, staff or viewer."), status=400)
+    try:
+        changed = services.change_member_role(
+            storefront=request.storefront,
+            membership=member,
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+    except ValidationError:
+        return _members_page(
+            request,
+            error=_(
+                "%(email)s is the only owner: make another member owner first, then change "
+                "this role."
+            )
+            % {"email": member.user.email},
+            status=400,
+        )
+    if changed:
+        messages.success(
+            request,
+            _("%(email)s is now %(role)s.")
+            % {"email": member.user.email, "role": member.get_role_display()},
+        )
+    return redirect("dashboard:settings-members", slug=request.storefront.slug)
+
+
+@require_POST
+@member_view
+def remove_member(request, pk):
+    member = scoped_or_404(Membership, request.storefront, pk=pk)
+    _require_owner(request)
+    try:
+        services.remove_member(storefront=request.storefront, membership=member, actor=request.user)
+    except ValidationError:
+        return _members_page(
+            request,
+            error=_(
+                "%(email)s is the only owner and cannot be removed: make another member owner "
+                "first."
+            )
+            % {"email": member.user.email},
+            status=400,
+        )
+    messages.success(request, _("%(email)s was removed.") % {"email": member.user.email})
+    if member.user_id == request.user.pk:
+        return redirect("dashboard:home")  # they left: this storefront is no longer theirs
+    return redirect("dashboard:settings-members", slug=request.storefront.slug)
+
+
+class JoinView(PasswordResetConfirmView):
+    """An invited member chooses their password through the one-time link, then is signed in.
+
+    Reached without a session, so not a member_view: the link itself is the credential, and it
+    is valid only for a user who belongs to this storefront and has no password yet. Anything
+    else is a 404, like another storefront's page."""
+
+    template_name = "dashboard/settings/team/join.html"
+    post_reset_login = True
+    title = gettext_lazy("Choose your password")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None or user.has_usable_password():
+            return None
+        if not selectors.storefronts_for_user(user=user).filter(slug=self.kwargs["slug"]).exists():
+            return None
+        return user
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if not self.validlink and not isinstance(response, HttpResponseRedirect):
+            raise Http404("No such invitation.")
+        return response
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_success_url(self):
+        return reverse("dashboard:storefront", kwargs={"slug": self.kwargs["slug"]})
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["storefront_slug"] = self.kwargs["slug"]
+        return context
 
 
 urlpatterns = [
-    path("settings/providers/", placeholder, name="settings-providers"),
-    path("settings/api-keys/", placeholder, name="settings-api-keys"),
-    path("settings/members/", placeholder, name="settings-members"),
+    path("settings/providers/", providers, name="settings-providers"),
+    path(
+        "settings/providers/<str:provider>/secrets/",
+        add_secret,
+        name="settings-providers-add-secret",
+    ),
+    path(
+        "settings/providers/secrets/<int:pk>/revoke/",
+        revoke_secret,
+        name="settings-providers-revoke",
+    ),
+    path("settings/providers/<str:provider>/test/", send_test, name="settings-providers-test"),
+    path("settings/api-keys/", api_keys, name="settings-api-keys"),
+    path("settings/api-keys/new/", create_api_key, name="settings-api-keys-create"),
+    path("settings/api-keys/<int:pk>/revoke/", revoke_api_key, name="settings-api-keys-revoke"),
+    path("settings/members/", members, name="settings-members"),
+    path("settings/members/invite/", invite_member, name="settings-members-invite"),
+    path("settings/members/<int:pk>/role/", change_role, name="settings-members-role"),
+    path("settings/members/<int:pk>/remove/", remove_member, name="settings-members-remove"),
+    path(
+        "settings/members/join/<str:uidb64>/<str:token>/",
+        JoinView.as_view(),
+        name="settings-members-join",
+    ),
 ]

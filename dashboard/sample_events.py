@@ -1,0 +1,232 @@
+""" "Send test event": a sample webhook for one provider, signed with the storefront's newest
+active secret exactly as that provider signs, posted over real HTTP to the storefront's own
+endpoint. The merchant sees the whole path work (the URL answers, the secret matches, the
+signature scheme agrees) or learns what the endpoint refused.
+
+Each sample is an event its adapter verifies and then sets aside, so it changes no payment or
+shipment and emails nobody:
+
+- Stripe: type `aftersale.test_event`, id `evt_aftersale_test_…`. The edge verifies and stores
+  every signed Stripe event (Stripe adds event types at will); the worker finds no signal in it
+  (payments.providers.stripe.parse reads payment types only) and marks the row ignored.
+- Adyen: a `REPORT_AVAILABLE` item (a real Adyen event code: "a report is ready to download"),
+  pspReference `aftersale-test-…`. Stored like every verified item; parse reads only
+  AUTHORISATION, CANCELLATION and OFFER_CLOSED, so the worker marks it ignored.
+- EasyPost, AfterShip, generic: an event type their parser does not read. The edge checks the
+  signature, answers `{"received": true, "ignored": true}` and stores nothing: an update for a
+  made-up tracking number would sit among the real ones as "unknown tracking number".
+
+The signing follows each provider's documented scheme, the same ones the adapters check (see
+the docstrings of payments/providers/*.py and tracking/providers/*.py).
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from payments.providers import adyen
+from storefront_settings.models import Provider, Storefront
+from storefront_settings.services import record
+
+TIMEOUT = 5  # seconds: the endpoint answers in milliseconds when it is up
+MAX_ANSWER = 1000  # characters of the endpoint's answer shown to the merchant
+
+
+@dataclass(frozen=True)
+class TestEventResult:
+    provider: str
+    url: str
+    status: int | None  # None: the endpoint was not reached
+    answer: str  # the endpoint's body, or why it was not reached
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    body: bytes
+    headers: dict[str, str]
+
+
+def _hmac(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def _stripe(storefront: Storefront, secret: str, now: int) -> SignedRequest:
+    event = {
+        "id": f"evt_aftersale_test_{secrets.token_hex(8)}",
+        "object": "event",
+        "type": "aftersale.test_event",
+        "created": now,
+        "livemode": False,
+        "data": {"object": {"object": "aftersale_test", "id": "aftersale_test"}},
+    }
+    body = json.dumps(event).encode()
+    # https://docs.stripe.com/webhooks#verify-events: HMAC-SHA256 keyed with the whole whsec_
+    # string over "<t>.<body>", hex, in "t=<t>,v1=<signature>".
+    signature = _hmac(secret.encode(), f"{now}.".encode() + body).hex()
+    return SignedRequest(
+        body,
+        {"Content-Type": "application/json", "Stripe-Signature": f"t={now},v1={signature}"},
+    )
+
+
+def _adyen(storefront: Storefront, secret: str, now: int) -> SignedRequest:
+    item = {
+        "eventCode": "REPORT_AVAILABLE",
+        "success": "true",
+        "pspReference": f"aftersale-test-{secrets.token_hex(8)}",
+        "merchantAccountCode": "AftersaleTest",
+        "merchantReference": "aftersale-test",
+        "amount": {"value": 0, "currency": storefront.currency},
+        "eventDate": datetime.fromtimestamp(now, tz=UTC).isoformat(),
+        "reason": "Aftersale test event",
+        "additionalData": {},
+    }
+    # Adyen's scheme, with the adapter's own signing string: Base64 of HMAC-SHA256 keyed with
+    # the hex-decoded HMAC key.
+    key = binascii.unhexlify(secret.strip())
+    digest = _hmac(key, adyen.signing_string(item).encode())
+    item["additionalData"]["hmacSignature"] = base64.b64encode(digest).decode()
+    body = json.dumps(
+        {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
+    ).encode()
+    return SignedRequest(body, {"Content-Type": "application/json"})
+
+
+def _easypost(storefront: Storefront, secret: str, now: int) -> SignedRequest:
+    event = {
+        "id": f"evt_aftersale_test_{secrets.token_hex(8)}",
+        "object": "Event",
+        "description": "aftersale.test_event",
+        "mode": "test",
+        "created_at": datetime.fromtimestamp(now, tz=UTC).isoformat(),
+        "result": {},
+    }
+    body = json.dumps(event).encode()
+    # EasyPost's scheme: hex HMAC-SHA256 of the body keyed with the NFKD-normalised secret.
+    key = unicodedata.normalize("NFKD", secret).encode()
+    return SignedRequest(
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-Hmac-Signature": "hmac-sha256-hex=" + _hmac(key, body).hex(),
+        },
+    )
+
+
+def _aftership(storefront: Storefront, secret: str, now: int) -> SignedRequest:
+    event = {
+        "event": "aftersale_test_event",
+        "event_id": f"aftersale-test-{secrets.token_hex(8)}",
+        "ts": now,
+        "msg": {},
+    }
+    body = json.dumps(event).encode()
+    # AfterShip's scheme: base64 HMAC-SHA256 of the body keyed with the webhook secret.
+    signature = base64.b64encode(_hmac(secret.encode(), body)).decode()
+    return SignedRequest(
+        body, {"Content-Type": "application/json", "aftership-hmac-sha256": signature}
+    )
+
+
+def _generic(storefront: Storefront, secret: str, now: int) -> SignedRequest:
+    webhook_id = f"msg_aftersale_test_{secrets.token_hex(8)}"
+    event = {
+        "id": webhook_id,
+        "type": "aftersale.test_event",
+        "timestamp": datetime.fromtimestamp(now, tz=UTC).isoformat(),
+        "data": {},
+    }
+    body = json.dumps(event).encode()
+    # Standard Webhooks: "v1,<base64 HMAC-SHA256>" over "<id>.<timestamp>.<body>", keyed with
+    # the base64-decoded part of the secret after "whsec_" (padding is optional in secrets).
+    encoded = secret.strip().removeprefix("whsec_")
+    key = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+    signature = base64.b64encode(_hmac(key, f"{webhook_id}.{now}.".encode() + body)).decode()
+    return SignedRequest(
+        body,
+        {
+            "Content-Type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(now),
+            "webhook-signature": f"v1,{signature}",
+        },
+    )
+
+
+SAMPLES = {
+    Provider.STRIPE: _stripe,
+    Provider.ADYEN: _adyen,
+    Provider.EASYPOST: _easypost,
+    Provider.AFTERSHIP: _aftership,
+    Provider.GENERIC: _generic,
+}
+
+
+def signed_sample(
+    *, storefront: Storefront, provider: str, secret: str, now: int | None = None
+) -> SignedRequest:
+    """The provider's sample event, signed with `secret` as that provider would sign it."""
+    return SAMPLES[provider](storefront, secret, int(time.time()) if now is None else now)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A webhook is never redirected by its sender; a redirect (to https, say) is the answer to
+    # show, not a request to make again as a GET.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# No proxy from the environment: the request goes to this site itself.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def post(url: str, signed: SignedRequest) -> tuple[int | None, str]:
+    """POST the signed request; (status, body) of the answer, or (None, why) when none came."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("only http(s) URLs are posted to")
+    # The URL is this site's own endpoint, built from the request's validated host.
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url, data=signed.body, headers=signed.headers, method="POST"
+    )
+    try:
+        with _opener.open(request, timeout=TIMEOUT) as response:
+            return response.status, response.read(MAX_ANSWER).decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read(MAX_ANSWER).decode("utf-8", "replace")
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return None, str(reason)[:MAX_ANSWER]
+
+
+def send_test_event(
+    *, storefront: Storefront, provider: str, url: str, secret: str, actor=None
+) -> TestEventResult:
+    """Sign the provider's sample event with `secret`, post it to `url`, and record the attempt
+    (provider, status, outcome; never the secret nor the signature)."""
+    status, answer = post(
+        url, signed_sample(storefront=storefront, provider=provider, secret=secret)
+    )
+    accepted = status is not None and 200 <= status < 300
+    if provider == Provider.ADYEN:
+        # Adyen retries anything but this exact body, so that is what "accepted" means there.
+        accepted = accepted and answer.strip() == adyen.ACCEPTED_RESPONSE
+    record(
+        storefront=storefront,
+        actor=actor,
+        action="webhook.test_sent",
+        provider=provider,
+        status=status,
+        accepted=accepted,
+    )
+    return TestEventResult(provider, url, status, answer, accepted)
