@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from storefront_settings import services as settings_services
 from storefront_settings.models import Language, Storefront
 from tracking import services
 from tracking.carriers import Carrier
@@ -67,4 +68,22 @@ def import_rows(
             except services.ShipmentExists:
                 report.existing += 1
         progress()
+    return report
+
+
+def import_upload(
+    *, storefront: Storefront, actor, rows: list[dict], filename: str = ""
+) -> ImportReport:
+    """The dashboard's upload: the same import as the command (each good row in its own
+    transaction, a refused row never written), then one audit row saying who imported what."""
+    report = import_rows(storefront, rows)
+    settings_services.record(
+        storefront=storefront,
+        actor=actor,
+        action="shipments.imported",
+        filename=filename[:200],
+        created=report.created,
+        existing=report.existing,
+        refused=len(report.errors),
+    )
     return report
