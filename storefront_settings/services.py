@@ -3,7 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -19,6 +19,8 @@ from storefront_settings.models import (
     Membership,
     Provider,
     ProviderSecret,
+    RecoveryPolicy,
+    ShipmentPolicy,
     Storefront,
     hash_api_key,
 )
@@ -344,3 +346,143 @@ def remove_member(*, storefront: Storefront, membership: Membership, actor=None)
     label, role = _member_label(row), row.role
     row.delete()
     record(storefront=storefront, actor=actor, action="member.removed", member=label, role=role)
+
+
+# Settings a merchant changes in the dashboard. Each verb takes the new values of some fields,
+# saves only those that differ, and leaves one audit row naming them with their old and new
+# values (none of these fields is a secret). Nothing changed: nothing saved, no row.
+
+BRAND_AND_TRUST_FIELDS = ("name", "shop_url", *Storefront.BRAND_FIELDS, *Storefront.TRUST_FIELDS)
+SENDING_FIELDS = ("quiet_hours_start", "quiet_hours_end", "buyer_messages_per_day")
+RECOVERY_POLICY_FIELDS = (
+    "disabled_reasons",
+    "minimum_amount",
+    "email_delays",
+    "discount_code",
+    "discount_wording",
+    "checkout_url_template",
+    "other_payment_methods",
+    "recovery_window_days",
+)
+SHIPMENT_POLICY_FIELDS = ("milestones", "stalled_days")
+ALERT_FIELDS = ("receives_alerts", "alert_frequency")
+
+
+def _audit_value(value):
+    """A value as the audit log keeps it (JSON): times as HH:MM."""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, list | tuple):
+        return [_audit_value(item) for item in value]
+    return value
+
+
+def _save_changes(*, storefront, actor, row, values: dict, fields: tuple, action: str, **detail):
+    """Set `values` on the locked `row`, validate and save the fields that changed, and record
+    them; returns {field: {"from": old, "to": new}} for the changed fields."""
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise TypeError(f"not settable here: {', '.join(sorted(unknown))}")
+    changed = {}
+    for field, new in values.items():
+        old = getattr(row, field)
+        if old != new:
+            changed[field] = {"from": _audit_value(old), "to": _audit_value(new)}
+            setattr(row, field, new)
+    if not changed:
+        return changed
+    # The model's own validators have the last word, whatever the caller checked; fields not
+    # changed here are left out, so an old value set elsewhere does not block this change.
+    row.full_clean(
+        exclude=[f.name for f in row._meta.concrete_fields if f.name not in changed],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    row.save(update_fields=list(changed))
+    record(storefront=storefront, actor=actor, action=action, changed=changed, **detail)
+    return changed
+
+
+@transaction.atomic
+def update_brand_and_trust(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Change the shop's name, brand and the trust details its buyers see in every email."""
+    row = Storefront.objects.select_for_update().get(pk=storefront.pk)
+    changed = _save_changes(
+        storefront=row,
+        actor=actor,
+        row=row,
+        values=values,
+        fields=BRAND_AND_TRUST_FIELDS,
+        action="storefront.brand_changed",
+    )
+    for field in changed:
+        setattr(storefront, field, getattr(row, field))
+    return changed
+
+
+@transaction.atomic
+def update_sending_guards(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Change the quiet hours and the daily cap of buyer emails."""
+    row = Storefront.objects.select_for_update().get(pk=storefront.pk)
+    changed = _save_changes(
+        storefront=row,
+        actor=actor,
+        row=row,
+        values=values,
+        fields=SENDING_FIELDS,
+        action="storefront.sending_changed",
+    )
+    for field in changed:
+        setattr(storefront, field, getattr(row, field))
+    return changed
+
+
+def _locked_settings_row(model, storefront: Storefront):
+    model.for_storefront(storefront)  # made with the defaults on first use
+    return model.objects.for_storefront(storefront).select_for_update().get()
+
+
+@transaction.atomic
+def update_recovery_policy(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Change what Aftersale does when a payment fails; sales already scheduled keep their
+    emails, the new policy applies to the next failures."""
+    return _save_changes(
+        storefront=storefront,
+        actor=actor,
+        row=_locked_settings_row(RecoveryPolicy, storefront),
+        values=values,
+        fields=RECOVERY_POLICY_FIELDS,
+        action="recovery_policy.changed",
+    )
+
+
+@transaction.atomic
+def update_shipment_policy(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Change which shipment emails buyers get and when a parcel counts as stalled."""
+    return _save_changes(
+        storefront=storefront,
+        actor=actor,
+        row=_locked_settings_row(ShipmentPolicy, storefront),
+        values=values,
+        fields=SHIPMENT_POLICY_FIELDS,
+        action="shipment_policy.changed",
+    )
+
+
+@transaction.atomic
+def update_alert_preferences(*, membership: Membership, actor, values: dict) -> dict:
+    """Change whether, and how often, one member hears about failed payments and parcels."""
+    storefront = membership.storefront
+    row = Membership.objects.for_storefront(storefront).select_for_update().get(pk=membership.pk)
+    changed = _save_changes(
+        storefront=storefront,
+        actor=actor,
+        row=row,
+        values=values,
+        fields=ALERT_FIELDS,
+        action="member.alerts_changed",
+        member=row.user.email or row.user.get_username(),
+    )
+    for field in changed:
+        setattr(membership, field, getattr(row, field))
+    return changed

@@ -1,20 +1,336 @@
-from django.shortcuts import render
+"""Settings pages: brand and trust, recovery and shipment emails, quiet hours and cap, the
+member's own alerts, and the audit log. Connections, API keys and members are in team.py.
+
+Every edit page works the same way: GET shows the form (disabled for a viewer, whose POST
+member_view answers with 403); an invalid POST shows it again with each error next to its field,
+with a 400, and changes nothing; a valid one saves through a storefront_settings service, which
+leaves one audit row naming the changed fields, then redirects back with a flash message."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from dashboard.access import member_view
+from dashboard.forms.settings import (
+    MILESTONE_LABELS,
+    AlertsForm,
+    AuditFilterForm,
+    BrandForm,
+    RecoveryPolicyForm,
+    SendingForm,
+    ShipmentPolicyForm,
+)
+from payments.reasons import MERCHANT_ONLY, FailureReason
+from payments.services import amount_display
+from storefront_settings import services
+from storefront_settings.models import (
+    AuditLog,
+    Membership,
+    PaymentMethod,
+    RecoveryPolicy,
+    ShipmentPolicy,
+    Storefront,
+)
+
+AUDIT_PAGE_SIZE = 50
+
+edit_methods = require_http_methods(["GET", "HEAD", "POST"])
+
+# The brand page's fields, in the groups a merchant thinks in.
+BRAND_GROUPS = [
+    (gettext_lazy("Brand"), ["name", "shop_url", "logo_url", "brand_colour", "accent_colour"]),
+    (
+        gettext_lazy("Legal identity"),
+        [
+            "legal_name",
+            "company_number",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "country",
+        ],
+    ),
+    (gettext_lazy("Customer service"), ["support_email", "support_phone", "support_hours"]),
+    (gettext_lazy("Policies"), ["terms_url", "returns_url", "withdrawal_url", "privacy_url"]),
+]
+
+# Plain words for each field a settings change may name (flash messages and the audit log).
+FIELD_LABELS = {
+    **BrandForm.Meta.labels,
+    **SendingForm.Meta.labels,
+    **ShipmentPolicyForm.Meta.labels,
+    **AlertsForm.Meta.labels,
+    "milestones": gettext_lazy("Shipment emails"),
+    "disabled_reasons": gettext_lazy("Reasons not emailed to the buyer"),
+    "minimum_amount": gettext_lazy("Minimum order amount"),
+    "email_delays": gettext_lazy("Email delays"),
+    "recovery_window_days": gettext_lazy("Give up after (days)"),
+    "discount_code": gettext_lazy("Discount code"),
+    "discount_wording": gettext_lazy("Words before the code"),
+    "checkout_url_template": gettext_lazy("Where to pay again (URL template)"),
+    "other_payment_methods": gettext_lazy("Other ways to pay"),
+}
+
+# What each audit action means, in plain words. An action not listed is shown from its code
+# ("member.invited" → "Member invited"), so a new action never breaks the page.
+ACTION_LABELS = {
+    "storefront.created": gettext_lazy("Storefront created"),
+    "storefront.brand_changed": gettext_lazy("Brand and trust details changed"),
+    "storefront.sending_changed": gettext_lazy("Quiet hours or daily cap changed"),
+    "recovery_policy.changed": gettext_lazy("Recovery emails policy changed"),
+    "shipment_policy.changed": gettext_lazy("Shipment emails policy changed"),
+    "member.alerts_changed": gettext_lazy("Alert preferences changed"),
+    "api_key.created": gettext_lazy("API key created"),
+    "api_key.revoked": gettext_lazy("API key revoked"),
+    "secret.added": gettext_lazy("Provider secret added"),
+    "secret.revoked": gettext_lazy("Provider secret revoked"),
+    "lost_sale.marked_lost": gettext_lazy("Lost sale marked lost"),
+}
+
+# Detail keys never shown, whatever a service wrote: secrets have no place in the audit log,
+# and this keeps a slip elsewhere from reaching a page.
+SECRET_WORDS = ("secret", "password", "token", "hash", "raw")
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field.replace("_", " ").capitalize()))
+
+
+def _is_secret(key: str) -> bool:
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def _choice_labels(values, choices) -> str:
+    labels = dict(choices)
+    return ", ".join(str(labels.get(value, value)) for value in values)
+
+
+def display_value(field: str, value, storefront: Storefront) -> str:
+    """An audit value as a merchant reads it."""
+    if value in (None, "", []):
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field == "minimum_amount":
+        return amount_display(value, storefront.currency, storefront.language)
+    if field == "email_delays":
+        return ", ".join(f"{hours} h" for hours in value)
+    if field == "disabled_reasons":
+        return _choice_labels(value, FailureReason.choices)
+    if field == "other_payment_methods":
+        return _choice_labels(value, PaymentMethod.choices)
+    if field == "milestones":
+        return _choice_labels(value, MILESTONE_LABELS.items())
+    if field == "alert_frequency":
+        return _choice_labels([value], Membership.AlertFrequency.choices)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def audit_entry(entry: AuditLog, storefront: Storefront) -> dict:
+    """One audit row for the page: the action in words, the changes (old → new) and the other
+    facts it records, secrets left out."""
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    changes = []
+    changed = detail.get("changed")
+    if isinstance(changed, dict):
+        for field, values in changed.items():
+            if _is_secret(field) or not isinstance(values, dict):
+                continue
+            changes.append(
+                {
+                    "field": field_label(field),
+                    "old": display_value(field, values.get("from"), storefront),
+                    "new": display_value(field, values.get("to"), storefront),
+                }
+            )
+    facts = [
+        (field_label(key), display_value(key, value, storefront))
+        for key, value in detail.items()
+        if key != "changed" and not _is_secret(key)
+    ]
+    actor = entry.actor
+    return {
+        "entry": entry,
+        "label": action_label(entry.action),
+        "who": (actor.email or actor.get_username()) if actor else _("Aftersale (automatic)"),
+        "changes": changes,
+        "facts": facts,
+    }
+
+
+def _edit_page(request, *, form, save, template: str, url_name: str, **context):
+    """GET shows the form; POST validates it, saves through `save(values)` and redirects, or
+    answers 400 with the errors next to their fields and nothing saved."""
+    if not request.can_change:
+        form.make_read_only()
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changed = save(form.values())
+            if changed:
+                fields = ", ".join(field_label(field) for field in changed)
+                messages.success(request, _("Saved. Changed: %(fields)s.") % {"fields": fields})
+            else:
+                messages.info(request, _("Nothing to save: these are the settings in place."))
+            return redirect(f"dashboard:{url_name}", slug=request.storefront.slug)
+        status = 400
+    return render(
+        request,
+        template,
+        {"storefront": request.storefront, "form": form, **context},
+        status=status,
+    )
+
+
+def _posted(request):
+    # Bound on every POST, even one with no field ticked, so it is validated, not shown afresh.
+    return request.POST if request.method == "POST" else None
+
+
+def _fresh_storefront(storefront: Storefront) -> Storefront:
+    # A form validates into its instance: a copy keeps an invalid value off request.storefront,
+    # which the page's header and navigation still show.
+    return Storefront.objects.get(pk=storefront.pk)
 
 
 @member_view
-def placeholder(request):
-    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+def index(request):
+    return redirect("dashboard:settings-brand", slug=request.storefront.slug)
+
+
+@edit_methods
+@member_view
+def brand(request):
+    current = request.storefront
+    form = BrandForm(_posted(request), instance=_fresh_storefront(current))
+    return _edit_page(
+        request,
+        form=form,
+        save=lambda values: services.update_brand_and_trust(
+            storefront=current, actor=request.user, values=values
+        ),
+        template="dashboard/settings/brand.html",
+        url_name="settings-brand",
+        groups=[(title, [form[name] for name in names]) for title, names in BRAND_GROUPS],
+    )
+
+
+@edit_methods
+@member_view
+def recovery(request):
+    current = request.storefront
+    policy = RecoveryPolicy.for_storefront(current)
+    form = RecoveryPolicyForm(_posted(request), policy=policy, storefront=current)
+    return _edit_page(
+        request,
+        form=form,
+        save=lambda values: services.update_recovery_policy(
+            storefront=current, actor=request.user, values=values
+        ),
+        template="dashboard/settings/recovery.html",
+        url_name="settings-recovery",
+        merchant_only=[FailureReason(reason).label for reason in sorted(MERCHANT_ONLY)],
+    )
+
+
+@edit_methods
+@member_view
+def shipments(request):
+    current = request.storefront
+    form = ShipmentPolicyForm(_posted(request), instance=ShipmentPolicy.for_storefront(current))
+    return _edit_page(
+        request,
+        form=form,
+        save=lambda values: services.update_shipment_policy(
+            storefront=current, actor=request.user, values=values
+        ),
+        template="dashboard/settings/shipments.html",
+        url_name="settings-shipments",
+    )
+
+
+@edit_methods
+@member_view
+def sending(request):
+    current = request.storefront
+    form = SendingForm(_posted(request), instance=_fresh_storefront(current))
+    return _edit_page(
+        request,
+        form=form,
+        save=lambda values: services.update_sending_guards(
+            storefront=current, actor=request.user, values=values
+        ),
+        template="dashboard/settings/sending.html",
+        url_name="settings-sending",
+    )
+
+
+@edit_methods
+@member_view
+def alerts(request):
+    # The member's own preferences. Viewers read them only: the issue keeps every change
+    # from a viewer out (403 from member_view); the link in each alert email still turns
+    # their alerts off.
+    current = request.storefront
+    mine = Membership.objects.for_storefront(current).get(pk=request.membership.pk)
+    form = AlertsForm(_posted(request), instance=mine)
+    return _edit_page(
+        request,
+        form=form,
+        save=lambda values: services.update_alert_preferences(
+            membership=request.membership, actor=request.user, values=values
+        ),
+        template="dashboard/settings/alerts.html",
+        url_name="settings-alerts",
+    )
+
+
+@member_view
+def audit(request):
+    current = request.storefront
+    entries = AuditLog.objects.for_storefront(current)
+    present = entries.order_by().values_list("action", flat=True).distinct()
+    actions = sorted(((action, action_label(action)) for action in present), key=lambda a: a[1])
+    form = AuditFilterForm(request.GET, actions=actions)
+    valid = form.is_valid()
+    if valid and form.cleaned_data["action"]:
+        entries = entries.filter(action=form.cleaned_data["action"])
+    if not valid:
+        entries = entries.none()
+    entries = entries.select_related("actor").order_by("-created_at", "-pk")
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/settings/audit.html",
+        {
+            "storefront": current,
+            "form": form,
+            "page": page,
+            "rows": [audit_entry(entry, current) for entry in page.object_list],
+        },
+        status=200 if valid else 400,
+    )
 
 
 urlpatterns = [
-    path("settings/", placeholder, name="settings"),
-    path("settings/brand/", placeholder, name="settings-brand"),
-    path("settings/recovery/", placeholder, name="settings-recovery"),
-    path("settings/shipments/", placeholder, name="settings-shipments"),
-    path("settings/sending/", placeholder, name="settings-sending"),
-    path("settings/alerts/", placeholder, name="settings-alerts"),
-    path("settings/audit/", placeholder, name="settings-audit"),
+    path("settings/", index, name="settings"),
+    path("settings/brand/", brand, name="settings-brand"),
+    path("settings/recovery/", recovery, name="settings-recovery"),
+    path("settings/shipments/", shipments, name="settings-shipments"),
+    path("settings/sending/", sending, name="settings-sending"),
+    path("settings/alerts/", alerts, name="settings-alerts"),
+    path("settings/audit/", audit, name="settings-audit"),
 ]
