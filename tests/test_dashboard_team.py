@@ -381,28 +381,31 @@ def test_invite_a_new_address_gives_a_one_time_set_password_link(client, two_sto
     )
     assert response.status_code == 201
     assert "no-store" in response["Cache-Control"]
-    link = re.search(
-        r"http://testserver(/app/alpha/settings/members/join/[^<\s]+)", response.content.decode()
-    ).group(1)
+    body = response.content.decode()
+    assert "It works once, within 3 days" in body
+    link = re.search(r"http://testserver(/join/[^<\s]+)", body).group(1)
     user = get_user_model().objects.get(username="Nina@example.com")
     assert not user.has_usable_password()
     assert Membership.objects.for_storefront(alpha.storefront).get(user=user).role == "staff"
     detail = audit(alpha.storefront, "member.invited").get().detail
     assert detail == {"member": "Nina@example.com", "role": "staff", "new_user": True}
-    assert link not in str(detail)
-    # The link is not shown again.
+    # Neither in the audit log nor shown again.
+    assert link.split("/")[-2] not in str(detail)
     assert link not in client.get("/app/alpha/settings/members/").content.decode()
 
     client.logout()
     landing = client.get(link)
-    assert landing.status_code == 302
+    assert landing.status_code == 302  # to the same page without the token in its URL
     form_url = landing.url
+    assert "Choose your password" in client.get(form_url).content.decode()
     bad = client.post(form_url, {"new_password1": "a", "new_password2": "b"})
     assert bad.status_code == 400
+    user.refresh_from_db()
+    assert not user.has_usable_password()
     done = client.post(
         form_url, {"new_password1": "moonlit-harbour-42", "new_password2": "moonlit-harbour-42"}
     )
-    assert done.status_code == 302 and done.url == "/app/alpha/"
+    assert done.status_code == 302 and done.url == "/app/"
     user.refresh_from_db()
     assert user.check_password("moonlit-harbour-42")
     assert client.get("/app/alpha/settings/members/").status_code == 200  # signed in
@@ -412,21 +415,23 @@ def test_invite_a_new_address_gives_a_one_time_set_password_link(client, two_sto
 
 
 @pytest.mark.django_db
-def test_a_join_link_works_only_for_its_storefront(client, two_storefronts):
+def test_a_join_link_is_only_for_a_member_without_a_password(client, two_storefronts):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
     response = client.post(
         "/app/alpha/settings/members/invite/", {"email": "nina@example.com", "role": "staff"}
     )
-    link = re.search(r"/app/alpha/settings/members/join/[^<\s]+", response.content.decode()).group(
-        0
-    )
+    link = re.search(r"/join/[^<\s]+", response.content.decode()).group(0)
     client.logout()
-    assert client.get(link.replace("/app/alpha/", "/app/bravo/")).status_code == 404
-    assert client.get(link[:-3] + "xyz/").status_code == 404
+    assert client.get(link[:-4] + "xyz/").status_code == 404  # altered token
+    assert client.get(link).status_code == 302
+    user = get_user_model().objects.get(username="nina@example.com")
+    # Removed from the storefront: the link no longer works.
+    Membership.objects.for_storefront(alpha.storefront).filter(user=user).delete()
+    assert client.get(link).status_code == 404
+    services.invite_member(storefront=alpha.storefront, email=user.email, role="viewer")
     assert client.get(link).status_code == 302
     # Once the user has a password (however set), the link is dead.
-    user = get_user_model().objects.get(username="nina@example.com")
     user.set_password("moonlit-harbour-42")
     user.save()
     assert client.get(link).status_code == 404

@@ -336,15 +336,17 @@ def invite_member(request):
     user = invitation.membership.user
     link = request.build_absolute_uri(
         reverse(
-            "dashboard:settings-members-join",
+            "join",
             kwargs={
-                "slug": current.slug,
                 "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
                 "token": default_token_generator.make_token(user),
             },
         )
     )
-    return _members_page(request, invitation_link={"email": email, "url": link}, status=201)
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    return _members_page(
+        request, invitation_link={"email": email, "url": link, "days": days}, status=201
+    )
 
 
 @require_POST
@@ -407,9 +409,10 @@ def remove_member(request, pk):
 class JoinView(PasswordResetConfirmView):
     """An invited member chooses their password through the one-time link, then is signed in.
 
-    Reached without a session, so not a member_view: the link itself is the credential, and it
-    is valid only for a user who belongs to this storefront and has no password yet. Anything
-    else is a 404, like another storefront's page."""
+    Reached without a session, so not a member_view, and outside /app/<slug>/ (config/urls.py:
+    /join/<uidb64>/<token>/), where every page is one. The link itself is the credential: valid
+    only for a user who belongs to a storefront and has no password yet, until one is set or
+    PASSWORD_RESET_TIMEOUT passes. Anything else is a 404."""
 
     template_name = "dashboard/settings/team/join.html"
     post_reset_login = True
@@ -419,7 +422,7 @@ class JoinView(PasswordResetConfirmView):
         user = super().get_user(uidb64)
         if user is None or user.has_usable_password():
             return None
-        if not selectors.storefronts_for_user(user=user).filter(slug=self.kwargs["slug"]).exists():
+        if not selectors.storefronts_for_user(user=user).exists():
             return None
         return user
 
@@ -433,12 +436,7 @@ class JoinView(PasswordResetConfirmView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def get_success_url(self):
-        return reverse("dashboard:storefront", kwargs={"slug": self.kwargs["slug"]})
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["storefront_slug"] = self.kwargs["slug"]
-        return context
+        return reverse("dashboard:home")  # their storefront, or the list when they have several
 
 
 urlpatterns = [
@@ -461,9 +459,4 @@ urlpatterns = [
     path("settings/members/invite/", invite_member, name="settings-members-invite"),
     path("settings/members/<int:pk>/role/", change_role, name="settings-members-role"),
     path("settings/members/<int:pk>/remove/", remove_member, name="settings-members-remove"),
-    path(
-        "settings/members/join/<str:uidb64>/<str:token>/",
-        JoinView.as_view(),
-        name="settings-members-join",
-    ),
 ]
