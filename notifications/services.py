@@ -403,3 +403,26 @@ def opt_out_member_alerts(storefront: Storefront, email: str) -> int:
         .filter(user__in=users)
         .update(receives_alerts=False)
     )
+
+
+def bring_forward(
+    storefront: Storefront, *, group: str, kind: str, now: datetime | None = None
+) -> Message | None:
+    """Make the group's next scheduled message of this kind due now (a person asked for it);
+    None when nothing of that kind is scheduled. send_due() picks it up as usual, so the
+    suppression list, quiet hours and the daily cap still apply."""
+    if not group:
+        raise ValueError("bring_forward needs a group")
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.for_storefront(storefront)
+            .select_for_update()
+            .filter(group=group, kind=kind, status=Status.SCHEDULED)
+            .order_by("next_attempt_at", "pk")
+            .first()
+        )
+        if message is not None and message.next_attempt_at > now:
+            message.next_attempt_at = now
+            message.save(update_fields=["next_attempt_at", "updated_at"])
+    return message

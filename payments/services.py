@@ -22,7 +22,7 @@ from django.utils import timezone
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications import services as notifications
-from notifications.models import Audience
+from notifications.models import Audience, Message
 from payments import links
 from payments.classification import classify
 from payments.models import LostSale, Payment, PaymentAttempt, PaymentReference
@@ -483,3 +483,40 @@ def send_daily_digests(*, now: datetime | None = None) -> int:
 
 def lost_sale_url(lost_sale: LostSale) -> str:
     return f"{settings.SITE_URL}/app/{lost_sale.storefront.slug}/lost-sales/{lost_sale.pk}/"
+
+
+def send_recovery_email_now(*, lost_sale: LostSale, actor=None) -> Message | None:
+    """The merchant asks for the sale's next recovery email now rather than at its step's time.
+    Returns that message, or None when none is scheduled (the sale is settled, stopped, the
+    buyer unreachable or suppressed, or every step went out)."""
+    if lost_sale.status != LostSale.Status.OPEN:
+        return None
+    with transaction.atomic():
+        message = notifications.bring_forward(
+            lost_sale.storefront, group=lost_sale.group, kind="payment_recovery"
+        )
+        if message is not None:
+            record(
+                storefront=lost_sale.storefront,
+                actor=actor,
+                action="lost_sale.recovery_email_sent_now",
+                lost_sale=lost_sale.pk,
+                message=message.pk,
+                step=message.context.get("step"),
+            )
+    return message
+
+
+def stop_recovery(*, lost_sale: LostSale, actor=None) -> int:
+    """The merchant stops what is still scheduled about this sale; returns how many emails."""
+    with transaction.atomic():
+        stopped = notifications.cancel(lost_sale.storefront, lost_sale.group)
+        if stopped:
+            record(
+                storefront=lost_sale.storefront,
+                actor=actor,
+                action="lost_sale.sequence_stopped",
+                lost_sale=lost_sale.pk,
+                cancelled=stopped,
+            )
+    return stopped

@@ -1,41 +1,65 @@
+"""Lost sales: the list (filters, sort, pages), one sale in full, and what a merchant can do
+about it (send the next recovery email now, stop the emails, mark it lost)."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
-from dashboard.api import LostSaleFilter, messages_by_sale
-from notifications import services as notifications
-from payments.models import LostSale, PaymentAttempt
+from dashboard.api import messages_by_sale
+from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
+from notifications.models import Message
+from payments import services as payments
+from payments.models import LostSale, PaymentAttempt, PaymentReference
 from payments.services import amount_display
 
 PAGE_SIZE = 25
 
-
-def _sale_rows(storefront, sales):
-    locale = storefront.language
-    return [(sale, amount_display(sale.amount, sale.currency, locale)) for sale in sales]
+# The sortable columns: ?sort=<key> ascending, ?sort=-<key> descending.
+SORTABLE = ("date", "amount", "status")
 
 
 @member_view
 def lost_sales(request):
     current = request.storefront
-    queryset = LostSale.objects.for_storefront(current).order_by("-last_failed_at", "-pk")
-    filtered = LostSaleFilter(request.GET, queryset=queryset)
-    page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "dashboard/lost_sales.html",
-        {
-            "storefront": current,
-            "filter": filtered,
-            "page": page,
-            "rows": _sale_rows(current, page.object_list),
-        },
-        status=200 if filtered.is_valid() else 400,
+    form = LostSaleFilterForm(request.GET, storefront=current)
+    context = {"storefront": current, "form": form, "sort": DEFAULT_SORT, "listed": False}
+    if not form.is_valid():
+        # The page is still drawn, with the form and what is wrong with it, but no list: a list
+        # that silently ignored a filter would pass for the filtered one.
+        return render(request, "dashboard/lost_sales/list.html", context, status=400)
+    sales = form.filter(LostSale.objects.for_storefront(current))
+    page = Paginator(sales, PAGE_SIZE).get_page(request.GET.get("page"))
+    locale = current.language
+    context.update(
+        listed=True,
+        page=page,
+        sort=form.sort_key,
+        columns=_sort_links(form.sort_key),
+        filtering=form.is_filtering,
+        rows=[
+            (sale, amount_display(sale.amount, sale.currency, locale)) for sale in page.object_list
+        ],
     )
+    return render(request, "dashboard/lost_sales/list.html", context)
+
+
+def _sort_links(current: str) -> dict[str, dict]:
+    """Per sortable column: the ?sort= value its header links to, and how it sorts now."""
+    columns = {}
+    for key in SORTABLE:
+        if current == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif current == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            # Newest, largest, open first on the first click: what a merchant looks for.
+            columns[key] = {"next": f"-{key}" if key != "status" else key, "aria": ""}
+    return columns
 
 
 @member_view
@@ -43,31 +67,139 @@ def lost_sale(request, pk):
     current = request.storefront
     sale = scoped_or_404(LostSale, current, pk=pk)
     attempts = PaymentAttempt.objects.for_storefront(current).filter(payment__lost_sale=sale)
+    references = (
+        PaymentReference.objects.for_storefront(current)
+        .filter(payment__lost_sale=sale)
+        .order_by("payment_id", "pk")
+        .values_list("reference", flat=True)
+    )
+    emails = messages_by_sale(current, [sale.pk]).get(str(sale.pk), [])
     return render(
         request,
-        "dashboard/lost_sale.html",
+        "dashboard/lost_sales/detail.html",
         {
             "storefront": current,
             "sale": sale,
             "amount": amount_display(sale.amount, sale.currency, current.language),
-            "attempts": attempts.order_by("-occurred_at"),
-            "messages_sent": messages_by_sale(current, [sale.pk]).get(str(sale.pk), []),
-            "can_change": request.can_change,
+            "recovered_amount": amount_display(
+                sale.recovered_amount, sale.currency, current.language
+            ),
+            "references": list(references),
+            "attempts": attempts.order_by("occurred_at", "pk"),
+            "emails": [(message, describe_email(message)) for message in emails],
+            "next_recovery_email": next(
+                (
+                    m
+                    for m in emails
+                    if m.kind == "payment_recovery" and m.status == Message.Status.SCHEDULED
+                ),
+                None,
+            ),
         },
     )
+
+
+def describe_email(message: Message) -> str:
+    """An email about a lost sale, in plain words."""
+    if message.kind == "payment_recovery":
+        step, steps = message.context.get("step"), message.context.get("steps")
+        if step and steps:
+            return _("Recovery email %(step)s of %(steps)s") % {"step": step, "steps": steps}
+        return _("Recovery email")
+    if message.kind == "merchant_failed_payment_alert":
+        return _("Alert to a team member")
+    return message.template.replace("_", " ").capitalize()
+
+
+def _back(request, sale):
+    return redirect("dashboard:lost-sale", slug=request.storefront.slug, pk=sale.pk)
+
+
+@require_POST
+@member_view
+def send_now(request, pk):
+    current = request.storefront
+    sale = scoped_or_404(LostSale, current, pk=pk)
+    if sale.status != LostSale.Status.OPEN:
+        messages.error(
+            request,
+            _("This sale is %(status)s: no recovery email is sent any more.")
+            % {"status": sale.get_status_display().lower()},
+        )
+        return _back(request, sale)
+    message = payments.send_recovery_email_now(lost_sale=sale, actor=request.user)
+    if message is None:
+        messages.error(
+            request,
+            _(
+                "No recovery email is scheduled for this sale: they were all sent or stopped, "
+                "or the buyer cannot be written to (no address, unsubscribed, or a reason "
+                "your recovery policy does not email about)."
+            ),
+        )
+        return _back(request, sale)
+    # Quiet hours still apply. The merchant set them on the settings page as a promise to
+    # their buyers ("never during quiet hours", in the README too), and one button on one
+    # sale should not break it behind their back; what "now" means then is said plainly here,
+    # with the time it will go. The merchant can change the quiet hours if they disagree.
+    quiet_until = current.quiet_hours_end_after(timezone.now())
+    if quiet_until is not None:
+        messages.warning(
+            request,
+            _(
+                "It is quiet hours for your buyers: the recovery email to %(email)s will go "
+                "at %(time)s (shop time). Suppression and the daily limit per buyer still apply."
+            )
+            % {
+                "email": message.to,
+                "time": formats.time_format(timezone.localtime(quiet_until, current.zone)),
+            },
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "The recovery email to %(email)s goes out within a minute, unless the buyer "
+                "has reached today's limit of emails."
+            )
+            % {"email": message.to},
+        )
+    return _back(request, sale)
 
 
 @require_POST
 @member_view
 def stop_sequence(request, pk):
     sale = scoped_or_404(LostSale, request.storefront, pk=pk)
-    stopped = notifications.cancel(request.storefront, sale.group)
-    messages.success(request, _("%(count)d scheduled email(s) stopped.") % {"count": stopped})
-    return redirect("dashboard:lost-sale", slug=request.storefront.slug, pk=pk)
+    stopped = payments.stop_recovery(lost_sale=sale, actor=request.user)
+    if stopped:
+        messages.success(request, _("%(count)d scheduled email(s) stopped.") % {"count": stopped})
+    else:
+        messages.info(request, _("Nothing was scheduled for this sale: no email to stop."))
+    return _back(request, sale)
+
+
+@require_POST
+@member_view
+def mark_lost(request, pk):
+    sale = scoped_or_404(LostSale, request.storefront, pk=pk)
+    # mark_lost changes only an open sale (in one UPDATE … WHERE status = 'open'), so a sale
+    # recovered a moment ago by a webhook is never overwritten by a stale page.
+    if payments.mark_lost(lost_sale=sale, actor=request.user):
+        messages.success(request, _("Marked lost: its scheduled emails are stopped."))
+    else:
+        messages.error(
+            request,
+            _("Only an open sale can be marked lost; this one is %(status)s. Nothing changed.")
+            % {"status": sale.get_status_display().lower()},
+        )
+    return _back(request, sale)
 
 
 urlpatterns = [
     path("lost-sales/", lost_sales, name="lost-sales"),
     path("lost-sales/<int:pk>/", lost_sale, name="lost-sale"),
+    path("lost-sales/<int:pk>/send-now/", send_now, name="lost-sale-send-now"),
     path("lost-sales/<int:pk>/stop/", stop_sequence, name="stop-sequence"),
+    path("lost-sales/<int:pk>/mark-lost/", mark_lost, name="lost-sale-mark-lost"),
 ]
