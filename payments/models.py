@@ -142,3 +142,40 @@ class PaymentAttempt(TenantModel):
 
     def __str__(self):
         return f"{self.reason} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DailyStat(TenantModel):
+    """Running totals of the lost sales per storefront, local day, reason and currency: what
+    the dashboard's overview reads instead of scanning a big shop's sales on every load.
+
+    Kept current by payments.stats inside the transactions that change a sale (each change
+    adds its difference with INSERT … ON CONFLICT DO UPDATE); payments.stats.rebuild()
+    recomputes them from the sales. Two dates bucket a sale: the day of its latest failed
+    attempt (`failed_*`, and the sale's status now: `open_count`, `recovered_count`,
+    `lost_count`), and the day it was recovered (`recoveries`, `recovered_revenue`, and the part
+    of them that followed a click on a recovery link). Days are the storefront's calendar days.
+    Amounts are minor units of `currency`."""
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    reason = models.CharField(max_length=40, choices=FailureReason.choices)
+    currency = models.CharField(max_length=3, blank=True)
+    failed_count = models.BigIntegerField(default=0)
+    failed_amount = models.BigIntegerField(default=0)
+    open_count = models.BigIntegerField(default=0)
+    recovered_count = models.BigIntegerField(default=0)
+    lost_count = models.BigIntegerField(default=0)
+    recoveries = models.BigIntegerField(default=0)
+    recovered_revenue = models.BigIntegerField(default=0)
+    recovered_after_click_count = models.BigIntegerField(default=0)
+    recovered_after_click_revenue = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "day", "reason", "currency"], name="uniq_daily_stat"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.reason} {self.currency}"

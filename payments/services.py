@@ -23,7 +23,7 @@ from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications import services as notifications
 from notifications.models import Audience, Message
-from payments import links
+from payments import links, stats
 from payments.classification import classify
 from payments.models import LostSale, Payment, PaymentAttempt, PaymentReference
 from payments.providers import PaymentSignal, SignalKind, parse_stored
@@ -145,13 +145,14 @@ def _record_failure(payment: Payment, signal: PaymentSignal, inbound_event) -> N
         payment.last_event_at = signal.occurred_at
         changed += ["status", "last_event_at"]
 
-    lost_sale = _lost_sale_for(payment, signal, reason)
+    lost_sale, before = _lost_sale_for(payment, signal, reason)
     if payment.lost_sale_id != lost_sale.pk:
         payment.lost_sale = lost_sale
         changed.append("lost_sale")
     if changed:
         payment.save(update_fields=[*set(changed), "updated_at"])
     _refresh_lost_sale(lost_sale, signal)
+    stats.record_change(storefront=storefront, lost_sale=lost_sale, before=before)
     if lost_sale.status == LostSale.Status.OPEN:
         # Idempotent (one key per sale and step, per sale and member): a later event that
         # brings the buyer's address schedules what an earlier one could not.
@@ -168,11 +169,16 @@ def _lost_sale_key(signal: PaymentSignal) -> str:
     return f"payment:{signal.payment_id}"
 
 
-def _lost_sale_for(payment: Payment, signal: PaymentSignal, reason: str):
+def _lost_sale_for(
+    payment: Payment, signal: PaymentSignal, reason: str
+) -> tuple[LostSale, stats.Contributions]:
+    """The payment's sale, locked, and what it added to the daily statistics before this
+    event (nothing when it is new)."""
     storefront = payment.storefront
     if payment.lost_sale_id:
         sale = LostSale.objects.for_storefront(storefront).select_for_update()
-        return sale.get(pk=payment.lost_sale_id)
+        sale = sale.get(pk=payment.lost_sale_id)
+        return sale, stats.snapshot(sale, storefront.zone)
     key = _lost_sale_key(signal)
     LostSale.objects.bulk_create(
         [
@@ -190,9 +196,10 @@ def _lost_sale_for(payment: Payment, signal: PaymentSignal, reason: str):
         ignore_conflicts=True,
     )
     lost_sale = LostSale.objects.for_storefront(storefront).select_for_update().get(key=key)
+    before = stats.snapshot(lost_sale, storefront.zone)
     if lost_sale.status == LostSale.Status.OPEN:
         _recover_if_already_paid(lost_sale, payment)
-    return lost_sale
+    return lost_sale, before
 
 
 def _recover_if_already_paid(lost_sale: LostSale, payment: Payment) -> None:
@@ -254,7 +261,9 @@ def _record_success(payment: Payment, signal: PaymentSignal) -> None:
             Payment.objects.for_storefront(storefront).filter(pk=payment.pk).update(
                 lost_sale=lost_sale
             )
+        before = stats.snapshot(lost_sale, storefront.zone)
         _mark_recovered(lost_sale, amount=signal.amount, at=signal.occurred_at)
+        stats.record_change(storefront=storefront, lost_sale=lost_sale, before=before)
 
 
 def _mark_recovered(lost_sale: LostSale, *, amount: int | None, at: datetime) -> None:
@@ -273,13 +282,21 @@ def _mark_recovered(lost_sale: LostSale, *, amount: int | None, at: datetime) ->
 
 def mark_lost(*, lost_sale: LostSale, actor=None) -> bool:
     """The merchant (or the recovery window) gives up on an open sale: stop its emails."""
+    storefront = lost_sale.storefront
     with transaction.atomic():
-        changed = (
-            LostSale.objects.for_storefront(lost_sale.storefront)
+        # Locked, so that the daily statistics move it from open to lost exactly once.
+        locked = (
+            LostSale.objects.for_storefront(storefront)
+            .select_for_update()
             .filter(pk=lost_sale.pk, status=LostSale.Status.OPEN)
-            .update(status=LostSale.Status.LOST, lost_at=timezone.now())
+            .first()
         )
+        changed = locked is not None
         if changed:
+            before = stats.snapshot(locked, storefront.zone)
+            locked.status, locked.lost_at = LostSale.Status.LOST, timezone.now()
+            locked.save(update_fields=["status", "lost_at", "updated_at"])
+            stats.record_change(storefront=storefront, lost_sale=locked, before=before)
             notifications.cancel(lost_sale.storefront, lost_sale.group)
             record(
                 storefront=lost_sale.storefront,

@@ -67,6 +67,23 @@ class Shipment(TenantModel):
                 condition=NOT_FINAL & Q(late_since__isnull=True),
                 name="shipment_late_watch",
             ),
+            # The dashboard's parcels needing attention (tracking.selectors.ATTENTION): counted
+            # on the overview, listed newest first by the shipments page's filters.
+            models.Index(
+                fields=["storefront", "-created_at"],
+                condition=Q(stalled_since__isnull=False),
+                name="shipment_stalled",
+            ),
+            models.Index(
+                fields=["storefront", "-created_at"],
+                condition=Q(late_since__isnull=False) & NOT_FINAL,
+                name="shipment_still_late",
+            ),
+            models.Index(
+                fields=["storefront", "-created_at"],
+                condition=Q(status="exception"),
+                name="shipment_exception",
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,77 @@
+"""The overview's period: the last 7, 30 or 90 days, or the merchant's own dates.
+
+Days are the storefront's calendar days: "the last 7 days" is today in the shop's time zone and
+the 6 days before it. The URL keeps the words the lost sales list uses (?period=30,
+?from=2026-11-01&to=2026-11-30), so a figure links to the list with the same dates.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from storefront_settings.models import Storefront
+
+DEFAULT_PERIOD = "30"
+CUSTOM = "custom"
+PERIODS = [
+    ("7", _("Last 7 days")),
+    ("30", _("Last 30 days")),
+    ("90", _("Last 90 days")),
+    (CUSTOM, _("Dates below")),
+]
+# A custom range is drawn day by day: keep it to a year.
+MAX_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
+
+    def __init__(self, data, *, storefront: Storefront, now: datetime | None = None):
+        super().__init__(data)
+        self.today = (now or timezone.now()).astimezone(storefront.zone).date()
+
+    def clean(self):
+        cleaned = super().clean()
+        period, start, end = cleaned.get("period"), cleaned.get("from"), cleaned.get("to")
+        if self.errors:
+            return cleaned
+        if not period:
+            period = CUSTOM if (start or end) else DEFAULT_PERIOD
+        if period != CUSTOM:
+            if start or end:
+                raise forms.ValidationError(
+                    _("Choose a period or dates, not both."), code="period_and_dates"
+                )
+            cleaned["start"] = self.today - timedelta(days=int(period) - 1)
+            cleaned["end"] = self.today
+        else:
+            if not start or not end:
+                raise forms.ValidationError(
+                    _("Give both a start date and an end date."), code="dates_missing"
+                )
+            if start > end:
+                self.add_error("to", _("The end date is before the start date."))
+                return cleaned
+            if (end - start).days + 1 > MAX_DAYS:
+                raise forms.ValidationError(
+                    _("Choose at most %(days)d days.") % {"days": MAX_DAYS}, code="too_long"
+                )
+            cleaned["start"], cleaned["end"] = start, end
+        cleaned["period"] = period
+        return cleaned
+
+    @property
+    def range(self) -> tuple[date, date]:
+        """The first and last day of the valid period (both included)."""
+        return self.cleaned_data["start"], self.cleaned_data["end"]
+
+
+# "from" is a Python keyword, so these two cannot be declared in the class body.
+PeriodForm.base_fields["from"] = forms.DateField(
+    label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+)
+PeriodForm.base_fields["to"] = forms.DateField(
+    label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+)
