@@ -331,6 +331,18 @@ def test_bad_filters_answer_400_with_the_page_and_a_clear_message(client, alpha,
 
 
 @pytest.mark.django_db
+def test_the_list_says_which_sales_came_back_after_a_click(client, alpha):
+    make_sale(alpha.storefront, order_reference="T-click", status="recovered")
+    LostSale.objects.for_storefront(alpha.storefront).update(recovered_after_click=True)
+    make_sale(alpha.storefront, order_reference="T-alone", status="recovered")
+    body = client.get("/app/alpha/lost-sales/", {"sort": "date"}).content.decode()
+    rows = body.split("<tbody>")[1].split("</tr>")
+    assert "T-click" in rows[0] and '<span class="badge good">Yes</span>' in rows[0]
+    assert "T-alone" in rows[1] and "<td>No</td>" in rows[1]
+    assert '<span class="badge good">Recovered</span>' in rows[1]
+
+
+@pytest.mark.django_db
 def test_the_empty_list_explains_itself(client, alpha):
     body = client.get("/app/alpha/lost-sales/").content.decode()
     assert "No lost sale yet." in body
