@@ -267,6 +267,29 @@ def test_the_detail_shows_the_timeline_emails_and_the_buyers_link(client, travel
 
 
 @pytest.mark.django_db
+def test_the_list_shows_the_last_scan_in_the_shops_time_zone_and_the_flags(client, travelled):
+    alpha, _, shipment = travelled
+    flag(shipment, late_since=timezone.now())
+    body = client.get("/app/alpha/shipments/").content.decode()
+    assert "Out for delivery" in body  # the newest scan's words
+    assert 'datetime="2026-11-21T12:00:00+01:00"' in body  # 11:00 UTC, read in Paris
+    assert '<span class="badge good">Out for delivery</span>' in body
+    assert '<span class="badge bad">Late</span>' in body
+
+
+@pytest.mark.django_db
+def test_a_shipment_without_news_or_known_carrier(client, tenants):
+    alpha, _ = tenants
+    as_role(alpha, Membership.Role.VIEWER)  # viewers read every page
+    shipment = ship(alpha.storefront, "ZZ998877", carrier="other")
+    body = client.get(f"/app/alpha/shipments/{shipment.pk}/").content.decode()
+    assert "The carrier has not scanned the parcel yet." in body
+    assert "Unknown carrier: no tracking page." in body
+    assert services.tracking_page_url(shipment) in body
+    assert "No scan yet" in client.get("/app/alpha/shipments/").content.decode()
+
+
+@pytest.mark.django_db
 def test_the_detail_is_404_for_another_storefronts_shipment(client, travelled):
     alpha, bravo, mine = travelled
     theirs = ship(bravo.storefront, "6A12345678909")
@@ -287,6 +310,7 @@ def test_an_upload_imports_the_good_rows_and_names_the_bad_one(client, tenants):
     report = response.context["report"]
     assert (report.created, report.existing) == (2, 0)
     assert report.errors == [(3, "buyer_email: Enter a valid email address.")]
+    assert "Import report for shipments.csv" in response.content.decode()
     body = response.content.decode()
     assert "<td>3</td><td>buyer_email: Enter a valid email address.</td>" in body
     numbers = set(shipments_of(alpha).values_list("tracking_number", flat=True))

@@ -127,14 +127,15 @@ def shipment(request, pk):
 def shipments_import(request):
     current = request.storefront
     form = ShipmentImportForm(request.POST or None, request.FILES or None)
-    report, status = None, 200
+    report, filename, status = None, "", 200
     if request.method == "POST":  # member_view has already refused viewers
         if form.is_valid():
+            filename = form.cleaned_data["file"].name
             report = import_upload(
                 storefront=current,
                 actor=request.user,
                 rows=form.cleaned_data["rows"],
-                filename=form.cleaned_data["file"].name,
+                filename=filename,
             )
             form = ShipmentImportForm()  # ready for the next file
         else:
@@ -146,6 +147,7 @@ def shipments_import(request):
             "storefront": current,
             "form": form,
             "report": report,
+            "filename": filename,
             "can_change": request.can_change,
             "carriers": Carrier.choices,
         },
