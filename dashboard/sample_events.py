@@ -42,7 +42,7 @@ MAX_ANSWER = 1000  # characters of the endpoint's answer shown to the merchant
 
 
 @dataclass(frozen=True)
-class TestEventResult:
+class SampleEventResult:
     provider: str
     url: str
     status: int | None  # None: the endpoint was not reached
@@ -211,7 +211,7 @@ def post(url: str, signed: SignedRequest) -> tuple[int | None, str]:
 
 def send_test_event(
     *, storefront: Storefront, provider: str, url: str, secret: str, actor=None
-) -> TestEventResult:
+) -> SampleEventResult:
     """Sign the provider's sample event with `secret`, post it to `url`, and record the attempt
     (provider, status, outcome; never the secret nor the signature)."""
     status, answer = post(
@@ -229,4 +229,4 @@ def send_test_event(
         status=status,
         accepted=accepted,
     )
-    return TestEventResult(provider, url, status, answer, accepted)
+    return SampleEventResult(provider, url, status, answer, accepted)
