@@ -539,6 +539,13 @@ def test_the_audit_log_lists_changes_in_plain_words_and_never_a_secret(client, t
         provider="stripe",
         secret="whsec_leakleakleakleak",
     )
+    services.record(
+        storefront=alpha.storefront,
+        actor=alpha.owner,
+        action="member.role_changed",
+        member="camille@example.com",
+        **{"from": "viewer", "to": "staff"},
+    )
     services.record(storefront=bravo.storefront, actor=None, action="bravo.only")
     response = client.get(url("alpha", "audit"))
     assert response.status_code == 200
@@ -548,7 +555,10 @@ def test_the_audit_log_lists_changes_in_plain_words_and_never_a_secret(client, t
     assert change in body
     assert "Recovery emails policy changed" in body
     assert "20,00\xa0€" in body  # the threshold in the shop's currency (French), not in cents
-    assert "Provider secret added" in body and "stripe" in body
+    assert "Provider: Stripe" in body  # facts in words, values by their labels
+    assert "Member&#x27;s role changed" in body
+    assert 'Role: <span class="old">Viewer</span> → <span class="new">Staff</span>' in body
+    assert "Member: camille@example.com" in body
     assert alpha.owner.email in body
     assert "Aftersale (automatic)" in body
     # Neither the stray secret nor the provider secrets the fixture stored appear anywhere.

@@ -42,36 +42,33 @@ class SettingsForm:
 
 # Where buyers see each brand and trust detail (the help under each field).
 BRAND_HELP = {
-    "name": _("The shop's name, as buyers know it: in the sender name and the subject lines."),
+    "name": _("The shop's name, as buyers know it: the sender of every email and its subject."),
     "shop_url": _(
         "Your shop's home page. A buyer's retry link falls back to it when there is no better "
         "place to pay again."
     ),
     "logo_url": _(
-        "An https link to your logo (PNG or JPEG, about 40 pixels high), shown at the top of "
-        "every email. Without one, the shop's name is shown."
+        "An https link to your logo (PNG or JPEG, about 40 pixels high), at the top of every "
+        "email and of the tracking page. Without one, the shop's name is shown."
     ),
     "brand_colour": _("The band at the top of every email and of the tracking page, e.g. #1D2330."),
-    "accent_colour": _("Buttons and the discount code box, e.g. #2356D8."),
+    "accent_colour": _("Buttons, links and the discount code box, e.g. #2356D8."),
     "legal_name": _(
-        "The company's registered name, in the footer of every email (French law asks a seller "
-        "to say who they are)."
+        "The company's registered name. French law asks a seller to say who they are: this and "
+        "the details below are in the footer of every email and of the tracking page."
     ),
-    "company_number": _(
-        "Your SIREN (9 digits) or SIRET (14 digits), in the footer of every email. Spaces are fine."
-    ),
-    "address_line1": _("The registered address, in the footer of every email."),
+    "company_number": _("Your SIREN (9 digits) or SIRET (14 digits). Spaces are fine."),
+    "address_line1": _("The registered address."),
     "support_email": _(
-        "Where buyers write with a question; shown in every email and on the tracking page."
+        "Where buyers write with a question; in the footer of every email and of the tracking page."
     ),
     "support_phone": _("Shown next to the support email, with the hours below."),
     "support_hours": _("For example: Monday to Friday, 9:00 to 18:00."),
-    "terms_url": _("Linked in the footer of every email."),
-    "returns_url": _("Linked in the footer of every email and on the tracking page."),
-    "withdrawal_url": _(
-        "How a buyer withdraws from the sale (14 days in the EU); linked in every footer."
+    "terms_url": _(
+        "Linked, like the three policies below, in the footer of every email and of the "
+        "tracking page."
     ),
-    "privacy_url": _("Linked in the footer of every email."),
+    "withdrawal_url": _("How a buyer withdraws from the sale (14 days in the EU)."),
 }
 
 _PHONE = re.compile(r"\+?[0-9][0-9 ().\-]{4,}")

@@ -24,13 +24,14 @@ from dashboard.forms.settings import (
     SendingForm,
     ShipmentPolicyForm,
 )
-from payments.reasons import MERCHANT_ONLY, FailureReason
+from payments.reasons import FailureReason
 from payments.services import amount_display
 from storefront_settings import services
 from storefront_settings.models import (
     AuditLog,
     Membership,
     PaymentMethod,
+    Provider,
     RecoveryPolicy,
     ShipmentPolicy,
     Storefront,
@@ -74,6 +75,28 @@ FIELD_LABELS = {
     "discount_wording": gettext_lazy("Words before the code"),
     "checkout_url_template": gettext_lazy("Where to pay again (URL template)"),
     "other_payment_methods": gettext_lazy("Other ways to pay"),
+    # Facts other actions record.
+    "slug": gettext_lazy("Address (slug)"),
+    "prefix": gettext_lazy("Key starts with"),
+    "hint": gettext_lazy("Secret ends with"),
+    "provider": gettext_lazy("Provider"),
+    "member": gettext_lazy("Member"),
+    "role": gettext_lazy("Role"),
+    "new_user": gettext_lazy("New account"),
+    "lost_sale": gettext_lazy("Lost sale"),
+    "message": gettext_lazy("Message"),
+    "step": gettext_lazy("Email number"),
+    "cancelled": gettext_lazy("Emails stopped"),
+    "filename": gettext_lazy("File"),
+    "created": gettext_lazy("Added"),
+    "existing": gettext_lazy("Already known"),
+    "refused": gettext_lazy("Refused"),
+    "email": gettext_lazy("Email address"),
+    "note": gettext_lazy("Note"),
+    "reason": gettext_lazy("Reason"),
+    "confirmed": gettext_lazy("Confirmed"),
+    "status": gettext_lazy("Answer status"),
+    "accepted": gettext_lazy("Accepted"),
 }
 
 # What each audit action means, in plain words. An action not listed is shown from its code
@@ -89,8 +112,18 @@ ACTION_LABELS = {
     "api_key.revoked": gettext_lazy("API key revoked"),
     "secret.added": gettext_lazy("Provider secret added"),
     "secret.revoked": gettext_lazy("Provider secret revoked"),
+    "member.role_changed": gettext_lazy("Member's role changed"),
     "lost_sale.marked_lost": gettext_lazy("Lost sale marked lost"),
+    "lost_sale.recovery_email_sent_now": gettext_lazy("Recovery email sent now"),
+    "lost_sale.sequence_stopped": gettext_lazy("Recovery emails stopped"),
+    "shipments.imported": gettext_lazy("Shipments imported from a file"),
+    "suppression.added": gettext_lazy("Address added to the suppression list"),
+    "suppression.lifted": gettext_lazy("Suppression lifted"),
+    "webhook.test_sent": gettext_lazy("Test event sent"),
 }
+
+# Actions that record one change as top-level "from" and "to": the field they change.
+TOP_LEVEL_CHANGE = {"member.role_changed": "role"}
 
 # Detail keys never shown, whatever a service wrote: secrets have no place in the audit log,
 # and this keeps a slip elsewhere from reaching a page.
@@ -134,6 +167,10 @@ def display_value(field: str, value, storefront: Storefront) -> str:
         return _choice_labels(value, MILESTONE_LABELS.items())
     if field == "alert_frequency":
         return _choice_labels([value], Membership.AlertFrequency.choices)
+    if field == "role":
+        return _choice_labels([value], Membership.Role.choices)
+    if field == "provider":
+        return _choice_labels([value], Provider.choices)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
@@ -145,6 +182,9 @@ def audit_entry(entry: AuditLog, storefront: Storefront) -> dict:
     detail = entry.detail if isinstance(entry.detail, dict) else {}
     changes = []
     changed = detail.get("changed")
+    if entry.action in TOP_LEVEL_CHANGE and "from" in detail and "to" in detail:
+        changed = {TOP_LEVEL_CHANGE[entry.action]: {"from": detail["from"], "to": detail["to"]}}
+        detail = {k: v for k, v in detail.items() if k not in ("from", "to")}
     if isinstance(changed, dict):
         for field, values in changed.items():
             if _is_secret(field) or not isinstance(values, dict):
@@ -242,7 +282,6 @@ def recovery(request):
         ),
         template="dashboard/settings/recovery.html",
         url_name="settings-recovery",
-        merchant_only=[FailureReason(reason).label for reason in sorted(MERCHANT_ONLY)],
     )
 
 
