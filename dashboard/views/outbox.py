@@ -1,21 +1,422 @@
-from django.shortcuts import render
-from django.urls import path
+"""The emails pages: the log of what was sent to whom, one message with a preview of what it
+says, and the suppression list (the addresses never written to again)."""
 
-from dashboard.access import member_view
+from dataclasses import dataclass
+
+from csp.decorators import csp
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.db.models.fields.json import KT
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from dashboard.access import member_view, scoped_or_404
+from dashboard.forms.outbox import (
+    KINDS,
+    LiftForm,
+    MessageFilterForm,
+    SuppressionAddForm,
+    SuppressionSearchForm,
+    describe_template,
+)
+from notifications import rendering
+from notifications import services as notifications
+from notifications.models import EmailEvent, Message, Suppression
+from payments.models import LostSale
+from tracking.models import Shipment
+
+PAGE_SIZE = 25
+Status = Message.Status
+Delivery = Message.Delivery
+
+STATUS_BADGE = {
+    Status.SCHEDULED: "",
+    Status.SENDING: "warn",
+    Status.SENT: "good",
+    Status.FAILED: "bad",
+    Status.CANCELLED: "",
+    Status.SUPPRESSED: "bad",
+}
+DELIVERY_BADGE = {
+    Delivery.DEFERRED: "warn",
+    Delivery.DELIVERED: "good",
+    Delivery.OPENED: "good",
+    Delivery.CLICKED: "good",
+    Delivery.REJECTED: "bad",
+    Delivery.BOUNCED: "bad",
+    Delivery.COMPLAINED: "bad",
+}
+
+# anymail's event types (anymail.signals.EventType), as the timeline tells them.
+EVENT_WORDS = {
+    "queued": gettext_lazy("Accepted by the email provider"),
+    "sent": gettext_lazy("Sent by the email provider"),
+    "rejected": gettext_lazy("Refused by the email provider before sending"),
+    "failed": gettext_lazy("The email provider could not send it"),
+    "bounced": gettext_lazy("Bounced: the receiving server refused it"),
+    "deferred": gettext_lazy("Delayed: the receiving server asked to try again later"),
+    "delivered": gettext_lazy("Delivered to the recipient's mail server"),
+    "autoresponded": gettext_lazy("An automatic reply came back"),
+    "opened": gettext_lazy("Opened"),
+    "clicked": gettext_lazy("A link in it was clicked"),
+    "complained": gettext_lazy("Marked as spam by the recipient"),
+    "unsubscribed": gettext_lazy("The recipient unsubscribed"),
+    "subscribed": gettext_lazy("The recipient subscribed again"),
+}
+
+REASON_WORDS = {
+    Suppression.Reason.UNSUBSCRIBED: gettext_lazy(
+        "The buyer unsubscribed (a link in one of your emails, or their mail app's button)."
+    ),
+    Suppression.Reason.BOUNCED: gettext_lazy(
+        "Emails to this address bounced: it does not exist or refuses mail."
+    ),
+    Suppression.Reason.COMPLAINED: gettext_lazy("The buyer marked one of your emails as spam."),
+    Suppression.Reason.MANUAL: gettext_lazy("Added by your team."),
+}
+
+# The outbox's own explanations (notifications.services), stored in English.
+SUPPRESSED_NOTE = "The address is on the suppression list."
+OPTED_OUT_NOTE = "The member turned off these alerts."
+STALE_NOTE_START = "The worker stopped while handing this message"
+
+
+def explain_error(message: Message) -> str:
+    """Why a message did not go (yet), in plain words. The stored error is for ops (admin): it
+    is the exception's text, which may quote a provider's response, so the page shows no more
+    of it than the kind of error."""
+    error = message.last_error
+    if not error:
+        return ""
+    if error == SUPPRESSED_NOTE:
+        return _("The address is on the suppression list, so nothing was sent.")
+    if error == OPTED_OUT_NOTE:
+        return _("This member turned off these alerts, so nothing was sent.")
+    if error.startswith(STALE_NOTE_START):
+        return _(
+            "Sending was interrupted: it may or may not have reached the recipient, so it was "
+            "not retried. Ask us to resend it if the recipient did not receive it."
+        )
+    kind = error.partition(":")[0].strip()
+    if kind in ("TemplateDoesNotExist", "TemplateSyntaxError"):
+        words = _("The email could not be written: its template is missing or broken.")
+    elif kind == "AnymailRecipientsRefused":
+        words = _("The email provider refused the recipient's address.")
+    elif kind.startswith("Anymail"):
+        words = _("The email provider answered with an error.")
+    elif kind.startswith("SMTP") or kind in ("ConnectionError", "TimeoutError", "OSError"):
+        words = _("The email provider could not be reached.")
+    else:
+        words = _("Sending failed because of an unexpected error.")
+    if message.status == Status.SCHEDULED:
+        words += " " + _("It will be tried again automatically.")
+    if kind.isidentifier():
+        words += " " + _("(technical name: %(kind)s)") % {"kind": kind}
+    return words
+
+
+@dataclass(frozen=True)
+class About:
+    url: str
+    label: str
+
+
+def _about_links(storefront, rows: list[Message]) -> dict[int, About]:
+    """What each message is about (a lost sale, a shipment), with the page to open: one query
+    per kind of object, whatever the number of messages."""
+    kinds = {
+        ContentType.objects.get_for_model(LostSale).pk: (LostSale, "dashboard:lost-sale"),
+        ContentType.objects.get_for_model(Shipment).pk: (Shipment, "dashboard:shipment"),
+    }
+    wanted: dict[int, set[int]] = {}
+    for message in rows:
+        if message.about_type_id in kinds and message.about_id.isdigit():
+            wanted.setdefault(message.about_type_id, set()).add(int(message.about_id))
+    found: dict[tuple[int, int], About] = {}
+    for type_id, ids in wanted.items():
+        model, url_name = kinds[type_id]
+        objects = model.objects.for_storefront(storefront).filter(pk__in=ids)
+        for pk, order in objects.values_list("pk", "order_reference"):
+            noun = _("Lost sale") if model is LostSale else _("Shipment")
+            url = reverse(url_name, args=[storefront.slug, pk])
+            found[(type_id, pk)] = About(url, f"{noun} {order or f'#{pk}'}")
+    return {
+        message.pk: found[(message.about_type_id, int(message.about_id))]
+        for message in rows
+        if message.about_id.isdigit() and (message.about_type_id, int(message.about_id)) in found
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    message: Message
+    what: str
+    about: About | None
+    status_badge: str
+    delivery_badge: str
+
+
+def _rows(storefront, page_messages: list[Message]) -> list[Row]:
+    about = _about_links(storefront, page_messages)
+    return [
+        Row(
+            message=message,
+            what=describe_template(message.template),
+            about=about.get(message.pk),
+            status_badge=STATUS_BADGE.get(message.status, ""),
+            delivery_badge=DELIVERY_BADGE.get(message.delivery, ""),
+        )
+        for message in page_messages
+    ]
 
 
 @member_view
 def message_log(request):
-    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+    current = request.storefront
+    form = MessageFilterForm(request.GET, storefront=current)
+    valid = form.is_valid()
+    queryset = (
+        Message.objects.for_storefront(current)
+        # The log shows none of the bodies or the context, which can be large (a digest).
+        .defer("context", "body_text", "body_html", "last_error")
+        .annotate(step=KT("context__step"), steps=KT("context__steps"))
+    )
+    queryset = form.filter(queryset) if valid else queryset.none()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboard/outbox/messages.html",
+        {
+            "storefront": current,
+            "form": form,
+            "page": page,
+            "rows": _rows(current, list(page.object_list)),
+            "kinds": KINDS,
+        },
+        status=200 if valid else 400,
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    text: str
+    html: str
+    as_sent: bool
+    error: str = ""
+
+
+def preview_of(message: Message) -> Preview:
+    """What the message says: as sent, when it was; else rendered now, in its language, from
+    its stored context and the storefront's current brand (as it will be when it goes)."""
+    if message.status == Status.SENT and (message.body_html or message.body_text):
+        return Preview(message.subject, message.body_text, message.body_html, as_sent=True)
+    try:
+        rendered = rendering.render(
+            template=message.template,
+            storefront=message.storefront,
+            context=message.context,
+            locale=message.locale,
+            recipient=message.to,
+            audience=message.audience,
+        )
+    except (TemplateDoesNotExist, TemplateSyntaxError):
+        error = _("This email's template is missing or broken, so it cannot be shown.")
+        return Preview("", "", "", as_sent=False, error=error)
+    return Preview(rendered.subject, rendered.text, rendered.html, as_sent=False)
+
+
+def _message(request, pk) -> Message:
+    message = scoped_or_404(Message, request.storefront, pk=pk)
+    message.storefront = request.storefront  # the same row; saves a query when rendering
+    return message
 
 
 @member_view
 def message(request, pk):
-    return render(request, "dashboard/placeholder.html", {"storefront": request.storefront})
+    current = request.storefront
+    email = _message(request, pk)
+    sender, reply_to = notifications.sender(current)
+    events = EmailEvent.objects.for_storefront(current).filter(message=email)
+    suppression = None
+    if email.is_buyer_facing:
+        suppression = Suppression.objects.for_storefront(current).filter(email=email.to).first()
+    return render(
+        request,
+        "dashboard/outbox/message.html",
+        {
+            "storefront": current,
+            "email": email,
+            "what": describe_template(email.template),
+            "kind": KINDS.get(email.kind, email.kind),
+            "about": _about_links(current, [email]).get(email.pk),
+            "sender": sender,
+            "reply_to": reply_to,
+            "error": explain_error(email),
+            "max_attempts": notifications.MAX_ATTEMPTS,
+            "delayed": email.status == Status.SCHEDULED and email.next_attempt_at > email.send_at,
+            "status_badge": STATUS_BADGE.get(email.status, ""),
+            "delivery_badge": DELIVERY_BADGE.get(email.delivery, ""),
+            "events": [
+                (event, EVENT_WORDS.get(event.event_type, event.event_type))
+                for event in events.order_by("occurred_at", "pk")
+            ],
+            "suppression": suppression,
+            "preview": preview_of(email),
+        },
+    )
+
+
+# The email's HTML is shown in a sandboxed <iframe> that loads this URL. Not srcdoc: a srcdoc
+# document inherits the dashboard page's CSP, which refuses inline styles without a nonce, and
+# emails are styled inline, so it would show unstyled. This response gets a policy of its own:
+# inline styles and https images only, no script, no form, no plugin; `sandbox` even when it is
+# opened on its own; framed by our own pages only (the site's X-Frame-Options is DENY).
+PREVIEW_POLICY = {
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:", "https:"],
+    "font-src": ["data:", "https:"],
+    "base-uri": ["'none'"],
+    "form-action": ["'none'"],
+    "frame-ancestors": ["'self'"],
+    "sandbox": True,
+}
+# A click in the preview must not count as the buyer's (a recovery link records the first click
+# and "recovered after a click"), nor unsubscribe them: the links are shown, not followed.
+PREVIEW_STYLE = "<style>a { pointer-events: none; cursor: default; }</style>"
+
+
+@xframe_options_sameorigin
+@csp(PREVIEW_POLICY)
+@member_view
+def message_preview(request, pk):
+    preview = preview_of(_message(request, pk))
+    html = preview.html or "<!doctype html><p></p>"
+    if "</head>" in html:
+        html = html.replace("</head>", PREVIEW_STYLE + "</head>", 1)
+    else:
+        html = PREVIEW_STYLE + html
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _suppression_list(request, *, add_form=None, error="", status=200):
+    current = request.storefront
+    search = SuppressionSearchForm(request.GET)
+    queryset = Suppression.objects.for_storefront(current).order_by("-created_at", "-pk")
+    if search.is_valid():
+        if search.cleaned_data["q"]:
+            queryset = queryset.filter(email__icontains=search.cleaned_data["q"])
+    else:
+        queryset = queryset.none()
+        status = 400
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (suppression, REASON_WORDS[suppression.reason], notifications.can_lift(suppression))
+        for suppression in page.object_list
+    ]
+    return render(
+        request,
+        "dashboard/outbox/suppressions.html",
+        {
+            "storefront": current,
+            "search": search,
+            "page": page,
+            "rows": rows,
+            "add_form": add_form or SuppressionAddForm(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@member_view
+def suppressions(request):
+    """The list; a POST (owners and staff: member_view refuses viewers) adds an address."""
+    if request.method != "POST":
+        return _suppression_list(request)
+    form = SuppressionAddForm(request.POST)
+    if form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            notifications.add_manual_suppression(
+                storefront=request.storefront,
+                email=email,
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except notifications.AlreadySuppressed as exists:
+            form.add_error(
+                "email",
+                _("%(email)s is already on the list (%(reason)s).")
+                % {"email": email, "reason": exists.suppression.get_reason_display()},
+            )
+        else:
+            messages.success(
+                request, _("%(email)s will receive no more buyer emails.") % {"email": email}
+            )
+            return redirect("dashboard:suppressions", slug=request.storefront.slug)
+    return _suppression_list(request, add_form=form, status=400)
+
+
+@require_POST
+@member_view
+def suppression_lift(request, pk):
+    current = request.storefront
+    suppression = scoped_or_404(Suppression, current, pk=pk)
+    form = LiftForm(request.POST)
+    confirmed = form.is_valid() and form.cleaned_data["confirm"]
+    words = {"email": suppression.email}
+    try:
+        lifted = notifications.lift_suppression(
+            storefront=current, suppression=suppression, actor=request.user, confirmed=confirmed
+        )
+    except notifications.CannotLift as refused:
+        if refused.needs_confirmation:
+            error = _(
+                "Emails to %(email)s bounced. Tick the box to confirm that the address receives "
+                "email again, then lift it."
+            )
+            return _suppression_list(request, error=error % words, status=400)
+        if suppression.reason == Suppression.Reason.UNSUBSCRIBED:
+            error = _(
+                "%(email)s unsubscribed. Only the buyer can decide to receive your emails again, "
+                "so this cannot be lifted."
+            )
+        else:
+            error = _(
+                "%(email)s marked one of your emails as spam. Writing to this address again "
+                "would harm the delivery of your emails, so this cannot be lifted."
+            )
+        return _suppression_list(request, error=error % words, status=409)
+    if lifted:
+        messages.success(
+            request,
+            _(
+                "%(email)s is off the suppression list. Nothing is resent: only the emails "
+                "scheduled from now on will reach this address."
+            )
+            % words,
+        )
+    else:
+        messages.info(request, _("%(email)s was already off the list.") % words)
+    return redirect("dashboard:suppressions", slug=current.slug)
 
 
 urlpatterns = [
     path("messages/", message_log, name="messages"),
     # One message: its headers and a rendered preview (lost sales and shipments link here).
     path("messages/<int:pk>/", message, name="message"),
+    path("messages/<int:pk>/preview/", message_preview, name="message-preview"),
+    path("suppressions/", suppressions, name="suppressions"),
+    path("suppressions/<int:pk>/lift/", suppression_lift, name="suppression-lift"),
 ]

@@ -1,0 +1,216 @@
+"""The messages log's filters and the suppression list's forms.
+
+The log's filters keep the lost sales list's habits: the same parameter names (?period=30,
+?from=…&to=…, ?q=), dates that are the storefront's calendar days, and a 400 that says what was
+wrong with a filter rather than a silently ignored one.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import Audience, Message
+from notifications.rendering import available_templates
+from notifications.services import normalise_email
+from payments.reasons import FailureReason
+from storefront_settings.models import Storefront
+
+PERIODS = [
+    ("", _("Any time")),
+    ("7", _("Last 7 days")),
+    ("30", _("Last 30 days")),
+    ("90", _("Last 90 days")),
+]
+
+KINDS = {
+    "payment_recovery": _("Payment recovery emails"),
+    "merchant_failed_payment_alert": _("Failed payment alerts to your team"),
+    "merchant_daily_digest": _("Daily digests to your team"),
+    "shipment_update": _("Shipment emails"),
+    "test": _("Test emails"),
+}
+
+Delivery = Message.Delivery
+
+# What the ESP said, as a merchant asks it: "delivered" includes the messages opened or clicked
+# since (news replaces news, see notifications.events.DELIVERY_RANK), "bounced" includes the
+# ones the ESP refused before trying.
+OUTCOMES = {
+    "none": (_("No news yet"), [Delivery.NONE]),
+    "deferred": (_("Delayed by the receiving server"), [Delivery.DEFERRED]),
+    "delivered": (
+        _("Delivered"),
+        [Delivery.DELIVERED, Delivery.OPENED, Delivery.CLICKED],
+    ),
+    "opened": (_("Opened"), [Delivery.OPENED, Delivery.CLICKED]),
+    "clicked": (_("Clicked"), [Delivery.CLICKED]),
+    "bounced": (_("Bounced"), [Delivery.BOUNCED, Delivery.REJECTED]),
+    "complained": (_("Marked as spam"), [Delivery.COMPLAINED]),
+}
+
+
+# What each email is about, in the merchant's words (template names are for developers).
+TEMPLATES = {
+    "merchant_failed_payment_alert": _("Alert to your team: a payment failed"),
+    "merchant_daily_digest": _("Daily digest of failed payments"),
+    "shipment_shipped": _("Shipment: on its way, with the tracking link"),
+    "shipment_out_for_delivery": _("Shipment: out for delivery"),
+    "shipment_delivered": _("Shipment: delivered"),
+    "shipment_failed_attempt": _("Shipment: a delivery attempt failed"),
+    "shipment_available_for_pickup": _("Shipment: ready for pickup"),
+    "shipment_exception": _("Shipment: a problem with the delivery"),
+    "shipment_delay": _("Shipment: running late"),
+    "shipment_stalled": _("Shipment: no news from the carrier"),
+    "test_message": _("Test email"),
+}
+RECOVERY_PREFIX = "payment_recovery_"
+
+
+def describe_template(name: str) -> str:
+    """A template's subject in plain words; its own name when we have no words for it."""
+    if name in TEMPLATES:
+        return str(TEMPLATES[name])
+    reason = name.removeprefix(RECOVERY_PREFIX)
+    if name.startswith(RECOVERY_PREFIX) and reason in FailureReason.values:
+        return _("Payment recovery: %(reason)s") % {"reason": FailureReason(reason).label}
+    return name
+
+
+def _template_choices():
+    names = sorted(available_templates(), key=lambda name: str(describe_template(name)))
+    return [("", _("Any email")), *((name, describe_template(name)) for name in names)]
+
+
+class MessageFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *Message.Status.choices]
+    )
+    outcome = forms.ChoiceField(
+        label=_("Delivery"),
+        required=False,
+        choices=[("", _("Any")), *((key, label) for key, (label, _values) in OUTCOMES.items())],
+    )
+    audience = forms.ChoiceField(
+        label=_("Audience"), required=False, choices=[("", _("Buyers and team")), *Audience.choices]
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *KINDS.items()]
+    )
+    template = forms.ChoiceField(label=_("Email"), required=False)
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
+    q = forms.CharField(
+        label=_("Recipient"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "camille@example.com"}),
+    )
+
+    def __init__(self, data, *, storefront: Storefront, now: datetime | None = None):
+        super().__init__(data)
+        self.storefront = storefront
+        self.now = now or timezone.now()
+        self.fields["template"].choices = _template_choices()
+
+    def clean_q(self) -> str:
+        return normalise_email(self.cleaned_data["q"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if cleaned.get("period") and (start or end):
+            raise forms.ValidationError(
+                _("Choose a period or dates, not both."), code="period_and_dates"
+            )
+        if start and end and start > end:
+            self.add_error("to", _("The end date is before the start date."))
+        return cleaned
+
+    def _local_midnight(self, day: date) -> datetime:
+        # Built as a wall-clock time in the shop's zone, so a daylight-saving day is handled.
+        return datetime.combine(day, time.min, tzinfo=self.storefront.zone)
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The queryset narrowed by the valid form, newest first.
+
+        Dates apply to `send_at`, the time the message was meant to go: every message has one,
+        sent or not, so a scheduled email shows in the period it is due in."""
+        data = self.cleaned_data
+        for name in ("status", "audience", "kind", "template"):
+            if data[name]:
+                queryset = queryset.filter(**{name: data[name]})
+        if data["outcome"]:
+            queryset = queryset.filter(delivery__in=OUTCOMES[data["outcome"]][1])
+            if data["outcome"] == "none":
+                queryset = queryset.filter(status=Message.Status.SENT)
+        if data["period"]:
+            # "Last 7 days" is today and the 6 days before it, in the shop's calendar; what is
+            # scheduled for later still shows.
+            today = self.now.astimezone(self.storefront.zone).date()
+            since = today - timedelta(days=int(data["period"]) - 1)
+            queryset = queryset.filter(send_at__gte=self._local_midnight(since))
+        if data["from"]:
+            queryset = queryset.filter(send_at__gte=self._local_midnight(data["from"]))
+        if data["to"]:
+            # The end date is included: everything before the next local midnight.
+            queryset = queryset.filter(
+                send_at__lt=self._local_midnight(data["to"] + timedelta(days=1))
+            )
+        if data["q"]:
+            queryset = queryset.filter(Q(to__icontains=data["q"]))
+        return queryset.order_by("-send_at", "-pk")
+
+
+# "from" is a Python keyword, so these two cannot be declared in the class body; the URL keeps
+# the plain words (?from=2026-11-01&to=2026-11-30), as on the lost sales list.
+MessageFilterForm.base_fields["from"] = forms.DateField(
+    label=_("From"),
+    required=False,
+    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+)
+MessageFilterForm.base_fields["to"] = forms.DateField(
+    label=_("To"),
+    required=False,
+    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+)
+
+
+class SuppressionSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Email address"),
+        required=False,
+        max_length=254,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "camille@example.com"}),
+    )
+
+    def clean_q(self) -> str:
+        return normalise_email(self.cleaned_data["q"])
+
+
+class SuppressionAddForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("Buyer emails to this address stop at once, including those scheduled."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        help_text=_("Why, for your team: “asked by phone not to be emailed”…"),
+    )
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    def clean_note(self) -> str:
+        return " ".join(self.cleaned_data["note"].split())
+
+
+class LiftForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=False,
+        label=_("I have checked that this address receives email again."),
+    )
