@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files, served as our own static files for /api/docs/ (the CSP allows no CDN).
+    "drf_spectacular_sidecar",
     "anymail",
     "storefront_settings",
     "inbound",
@@ -315,12 +317,68 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
 }
+API_DESCRIPTION = """\
+Read what Aftersale knows about a shop's failed payments (lost sales), the emails it sent or
+will send, and the parcels it follows; tell it about new shipments.
+
+## Authentication
+
+Every request carries one of the storefront's API keys:
+
+    Authorization: Bearer as_…
+
+A key is created in the dashboard (Settings → API keys) or by `manage.py create_storefront`,
+and shown once. It acts for its own storefront only. No key, or a wrong or revoked one, is
+answered `401` with `WWW-Authenticate: Bearer`. To try a call from this page, press
+**Authorize** and paste a key.
+
+## Conventions
+
+- JSON in and out. Times are ISO 8601 in UTC. Amounts are integers in the currency's minor
+  units (`8900` with `"currency": "EUR"` is €89.00).
+- Ids are integers. Another storefront's id is answered `404`, exactly like a missing one.
+- Lists are paginated, 50 items a page: `?page=2`; the answer has `count`, `next`, `previous`
+  and `results`. A filter given a bad value is `400`, naming the filter.
+- Errors: `{"detail": "…"}` for `401`, `404` and `409`; `{"field": ["what is wrong"]}` for `400`.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "Aftersale API",
-    "DESCRIPTION": "Failed-payment recovery and shipment updates for online shops.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "storefront_settings.models.Language"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "storefront_settings.models.Language",
+        "MessageStatusEnum": "notifications.models.Message.Status",
+        "ShipmentStatusEnum": "tracking.statuses.ShipmentStatus",
+    },
+    "TAGS": [
+        {"name": "Storefront", "description": "The storefront an API key belongs to."},
+        {
+            "name": "Lost sales",
+            "description": "An order whose payment failed, one per order and buyer however "
+            "many attempts failed, and what became of it: open, then recovered (a later "
+            "payment succeeded) or lost.",
+        },
+        {
+            "name": "Messages",
+            "description": "Every email scheduled or sent for the storefront, with what the "
+            "email provider reported about its delivery.",
+        },
+        {
+            "name": "Shipments",
+            "description": "The parcels Aftersale follows for the shop and emails the buyer "
+            "about, with the carrier's checkpoints.",
+        },
+    ],
+    # /api/docs/ serves Swagger UI from our own static files: no CDN, and nothing sent to
+    # swagger.io's validator (its badge would load from there).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dashboard.api_docs.tidy_page_examples",
+    ],
 }
 
 LOGGING = {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from config.health import healthz
@@ -41,5 +41,12 @@ urlpatterns = [
     # anymail's tracking webhooks: /webhooks/email/<esp>/tracking/
     path("webhooks/email/", include("anymail.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI; the split view serves its start-up script from ?script rather than inline,
+    # so the CSP needs no exception.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

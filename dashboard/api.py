@@ -2,8 +2,10 @@
 
 import django_filters
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -13,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboard import api_docs as docs
 from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale
@@ -36,7 +39,21 @@ class StorefrontSerializer(serializers.ModelSerializer):
 class CurrentStorefrontView(APIView):
     """The storefront that the API key belongs to."""
 
-    @extend_schema(responses=StorefrontSerializer)
+    @extend_schema(
+        tags=["Storefront"],
+        summary="The key's storefront",
+        description="The storefront the API key acts for: its public id, name, slug, "
+        "language, time zone and currency (the currency its amounts are shown in). A cheap way "
+        "to check that a key works.",
+        responses={
+            200: OpenApiResponse(
+                StorefrontSerializer,
+                description="The storefront.",
+                examples=[docs.example("A storefront", docs.STOREFRONT, status=200)],
+            ),
+            401: docs.UNAUTHORIZED,
+        },
+    )
     def get(self, request):
         return Response(StorefrontSerializer(request.user.storefront).data)
 
@@ -96,28 +113,60 @@ class MessageFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(
         summary="Messages sent or scheduled",
-        examples=[
-            OpenApiExample(
-                "A recovery email sent",
-                value={
-                    "id": 42,
-                    "kind": "payment_recovery",
-                    "template": "payment_recovery_bank_declined",
-                    "to": "buyer@example.com",
-                    "locale": "fr",
-                    "status": "sent",
-                    "delivery": "delivered",
-                    "send_at": "2026-11-25T10:00:00Z",
-                    "sent_at": "2026-11-25T10:00:03Z",
-                    "subject": "Votre paiement n'a pas abouti",
-                    "about": {"type": "payments.lostsale", "id": "17"},
-                },
-                response_only=True,
-            )
+        description="Every email of this storefront, latest send time first: recovery emails "
+        "and shipment updates to buyers, alerts and digests to the shop's members. `status` is "
+        "where the message is in its life (scheduled, sending, then sent or failed; or "
+        "cancelled, or suppressed: not sent to an address that bounced, complained or "
+        "unsubscribed). `delivery` is the latest news from the email provider (delivered, "
+        "opened, clicked, bounced…). `about` names what the message is about, for example a "
+        "lost sale (`payments.lostsale`) or a shipment (`tracking.shipment`).",
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                OpenApiTypes.STR,
+                description="What the message is for: `payment_recovery`, `shipment_update`, "
+                "`merchant_failed_payment_alert` or `merchant_daily_digest`.",
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.EMAIL, description="The recipient's address, in any case."
+            ),
         ],
+        responses={
+            200: OpenApiResponse(
+                MessageSerializer(many=True),
+                description="A page of messages.",
+                examples=[docs.example("A recovery email sent", docs.MESSAGE, status=200)],
+            ),
+            400: docs.bad_filters(
+                docs.example(
+                    "An unknown status",
+                    {
+                        "status": [
+                            "Select a valid choice. sendt is not one of the available choices."
+                        ]
+                    },
+                    status=400,
+                )
+            ),
+            401: docs.UNAUTHORIZED,
+        },
     ),
-    retrieve=extend_schema(summary="One message"),
+    retrieve=extend_schema(
+        summary="One message",
+        description="One email of this storefront: to whom, from which template, when it was "
+        "(or will be) sent, and what the email provider reported.",
+        responses={
+            200: OpenApiResponse(
+                MessageSerializer,
+                description="The message.",
+                examples=[docs.example("A recovery email sent", docs.MESSAGE, status=200)],
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.not_found("Message"),
+        },
+    ),
 )
+@extend_schema(tags=["Messages"])
 class MessageViewSet(
     StorefrontScopedViewSet, viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelMixin
 ):
@@ -202,10 +251,66 @@ class LostSaleFilter(django_filters.FilterSet):
         fields = ["status", "reason", "failed_after", "failed_before", "min_amount"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Lost sales: failed payments and what became of them"),
-    retrieve=extend_schema(summary="One lost sale, with its messages"),
+LOST_SALE_FIELDS = (
+    "`reason` is the failure in Aftersale's words, whatever the provider; `codes` keeps the "
+    "provider's raw codes. `amount` is in minor units of `currency`. `status` is open, "
+    "recovered (a later payment for the order succeeded: `recovered_at`, `recovered_amount`, "
+    "and `recovered_after_click` when the buyer had clicked a recovery email) or lost. "
+    "`messages` are the emails about the sale, sent and scheduled."
 )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Lost sales: failed payments and what became of them",
+        description="The storefront's lost sales, latest failure first. A lost sale is one "
+        "order (and buyer) whose payment failed, however many attempts failed. "
+        + LOST_SALE_FIELDS
+        + " Filters combine: `status`, `reason`, `failed_after` / `failed_before` (on the "
+        "latest failure) and `min_amount`.",
+        responses={
+            200: OpenApiResponse(
+                LostSaleSerializer(many=True),
+                description="A page of lost sales.",
+                examples=[
+                    docs.example("An open sale with one email sent", docs.LOST_SALE, status=200),
+                    docs.example("A sale recovered after a click", docs.RECOVERED_SALE, status=200),
+                ],
+            ),
+            400: docs.bad_filters(
+                docs.example(
+                    "Bad filters",
+                    {
+                        "reason": [
+                            "Select a valid choice. bad_luck is not one of the available choices."
+                        ],
+                        "failed_after": ["Enter a valid date/time."],
+                        "min_amount": ["Ensure this value is greater than or equal to 0."],
+                    },
+                    status=400,
+                )
+            ),
+            401: docs.UNAUTHORIZED,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One lost sale, with its messages",
+        description="One lost sale of this storefront. " + LOST_SALE_FIELDS,
+        responses={
+            200: OpenApiResponse(
+                LostSaleSerializer,
+                description="The lost sale.",
+                examples=[
+                    docs.example("An open sale with one email sent", docs.LOST_SALE, status=200),
+                    docs.example("A sale recovered after a click", docs.RECOVERED_SALE, status=200),
+                ],
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.not_found("LostSale"),
+        },
+    ),
+)
+@extend_schema(tags=["Lost sales"])
 class LostSaleViewSet(
     StorefrontScopedViewSet, viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelMixin
 ):
@@ -225,7 +330,33 @@ class LostSaleViewSet(
         serializer = self.get_serializer_class()(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
-    @extend_schema(request=None, summary="Give up on an open sale: its emails stop")
+    @extend_schema(
+        request=None,
+        summary="Give up on an open sale: its emails stop",
+        description="Marks an open sale lost and cancels its emails still scheduled; those "
+        "already sent stay as they were. There is no body. A sale already recovered or lost "
+        "is left alone and answered 409.",
+        responses={
+            200: OpenApiResponse(
+                LostSaleSerializer,
+                description="The sale, now lost, with its scheduled emails cancelled.",
+                examples=[docs.example("Marked lost", docs.MARKED_LOST, status=200)],
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.not_found("LostSale"),
+            409: OpenApiResponse(
+                docs.ErrorSerializer,
+                description="The sale is not open.",
+                examples=[
+                    docs.example(
+                        "Already recovered",
+                        {"detail": "Only an open sale can be marked lost; it is recovered."},
+                        status=409,
+                    )
+                ],
+            ),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="mark-lost")
     def mark_lost(self, request, pk=None):
         lost_sale = self.get_object()
@@ -330,19 +461,191 @@ class ShipmentFilter(django_filters.FilterSet):
         fields = ["status", "carrier", "stalled", "late", "shipped_after", "shipped_before"]
 
 
+SHIPMENT_FIELDS = (
+    "`status` is the carrier's latest news in Aftersale's words (pending, info_received, "
+    "in_transit, out_for_delivery, failed_attempt, available_for_pickup, delivered, exception, "
+    "returned, expired); `checkpoints` are that news, latest first. `stalled`: no news for the "
+    "storefront's number of days while not delivered; `late`: past `promised_delivery_date`. "
+    "`tracking_url` is the buyer's tracking page, `carrier_tracking_url` the carrier's."
+)
+EXISTS = OpenApiResponse(
+    docs.ConflictSerializer,
+    description="The storefront already has a shipment with this carrier and tracking number; "
+    "`id` is that shipment's.",
+    examples=[
+        docs.example(
+            "Already recorded", {"detail": "This shipment already exists.", "id": 7}, status=409
+        )
+    ],
+)
+
+
 @extend_schema_view(
-    list=extend_schema(summary="Shipments, with their canonical status and flags"),
-    retrieve=extend_schema(summary="One shipment, with its checkpoints and tracking link"),
+    list=extend_schema(
+        summary="Shipments, with their canonical status and flags",
+        description="The storefront's shipments, latest recorded first. "
+        + SHIPMENT_FIELDS
+        + " Filters combine: `status`, `carrier`, `stalled`, `late`, `shipped_after` / "
+        "`shipped_before`.",
+        parameters=[
+            OpenApiParameter(
+                "stalled",
+                OpenApiTypes.BOOL,
+                description="`true`: only parcels with no news for the storefront's number of "
+                "days; `false`: only the others.",
+            ),
+            OpenApiParameter(
+                "late",
+                OpenApiTypes.BOOL,
+                description="`true`: only parcels past the delivery date promised to the "
+                "buyer; `false`: only the others.",
+            ),
+            OpenApiParameter(
+                "shipped_after",
+                OpenApiTypes.DATETIME,
+                description="Shipped at or after (ISO 8601).",
+            ),
+            OpenApiParameter(
+                "shipped_before", OpenApiTypes.DATETIME, description="Shipped before (ISO 8601)."
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                ShipmentSerializer(many=True),
+                description="A page of shipments.",
+                examples=[
+                    docs.example("A parcel in transit", docs.SHIPMENT_IN_TRANSIT, status=200)
+                ],
+            ),
+            400: docs.bad_filters(
+                docs.example(
+                    "An unknown status",
+                    {
+                        "status": [
+                            "Select a valid choice. lost is not one of the available choices."
+                        ]
+                    },
+                    status=400,
+                )
+            ),
+            401: docs.UNAUTHORIZED,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One shipment, with its checkpoints and tracking link",
+        description="One shipment of this storefront. " + SHIPMENT_FIELDS,
+        responses={
+            200: OpenApiResponse(
+                ShipmentSerializer,
+                description="The shipment.",
+                examples=[
+                    docs.example("A parcel in transit", docs.SHIPMENT_IN_TRANSIT, status=200)
+                ],
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.not_found("Shipment"),
+        },
+    ),
     create=extend_schema(
         summary="Record a shipment: the buyer gets the shipped email with the tracking link",
-        responses={201: ShipmentSerializer, 409: None},
+        description="Tell Aftersale about a parcel the shop sent. The tracking number may be "
+        "pasted with spaces or dashes (it is kept in upper case, letters and digits only). "
+        "Without `carrier`, the carrier is guessed from the number's format, and the carrier's "
+        "own news corrects a wrong guess. `shipped_at` defaults to now; `language` (the "
+        "buyer's emails) to the storefront's. The buyer is emailed the tracking link when the "
+        "storefront's shipment policy includes the shipped email. Safe to retry: a carrier "
+        "and number the storefront already has is answered 409 with the existing id.",
+        examples=[
+            docs.example("A parcel whose carrier is guessed", docs.SHIPMENT_IN, request_only=True),
+            docs.example(
+                "A parcel with its carrier",
+                {
+                    "order_reference": "ML-10431",
+                    "buyer_email": "jean@example.com",
+                    "carrier": "dhl",
+                    "tracking_number": "JJD0099999999",
+                },
+                request_only=True,
+            ),
+        ],
+        responses={
+            201: OpenApiResponse(
+                ShipmentSerializer,
+                description="Recorded; the shipped email is scheduled.",
+                examples=[docs.example("Recorded", docs.SHIPMENT, status=201)],
+            ),
+            400: OpenApiResponse(
+                docs.FIELD_ERRORS,
+                description="Something to fix in the body; nothing was recorded.",
+                examples=[
+                    docs.example(
+                        "Missing and bad fields",
+                        {
+                            "order_reference": ["This field is required."],
+                            "buyer_email": ["Enter a valid email address."],
+                            "tracking_number": ["A tracking number has 4 to 40 letters or digits."],
+                        },
+                        status=400,
+                    )
+                ],
+            ),
+            401: docs.UNAUTHORIZED,
+            409: EXISTS,
+        },
     ),
     partial_update=extend_schema(
         summary="Correct a shipment: carrier (a wrong guess), promised date, buyer details",
+        description="Change what the shop told Aftersale: `carrier`, `promised_delivery_date`, "
+        "`buyer_email`, `buyer_name`, `language`. Any other field is refused (400) and nothing "
+        "changes. A carrier that would make this shipment a twin of another (same carrier and "
+        "number) is 409 with the other's id.",
         request=ShipmentCorrectionSerializer,
-        responses={200: ShipmentSerializer, 409: None},
+        examples=[
+            docs.example("Correct the carrier", {"carrier": "dhl"}, request_only=True),
+            docs.example(
+                "A new promised date", {"promised_delivery_date": "2026-11-30"}, request_only=True
+            ),
+        ],
+        responses={
+            200: OpenApiResponse(
+                ShipmentSerializer,
+                description="The corrected shipment.",
+                examples=[docs.example("Carrier corrected", docs.SHIPMENT_CORRECTED, status=200)],
+            ),
+            400: OpenApiResponse(
+                docs.FIELD_ERRORS,
+                description="A field that cannot be changed, or a bad value; nothing changed.",
+                examples=[
+                    docs.example(
+                        "A field that cannot be changed",
+                        {"status": ["This field cannot be changed."]},
+                        status=400,
+                    ),
+                    docs.example(
+                        "An unknown carrier",
+                        {"carrier": ['"pigeon" is not a valid choice.']},
+                        status=400,
+                    ),
+                ],
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.not_found("Shipment"),
+            409: OpenApiResponse(
+                docs.ConflictSerializer,
+                description="Another shipment of the storefront has this carrier and number; "
+                "`id` is that one's.",
+                examples=[
+                    docs.example(
+                        "A twin",
+                        {"detail": "Another shipment has this carrier and number.", "id": 9},
+                        status=409,
+                    )
+                ],
+            ),
+        },
     ),
 )
+@extend_schema(tags=["Shipments"])
 class ShipmentViewSet(
     StorefrontScopedViewSet,
     viewsets.mixins.ListModelMixin,
