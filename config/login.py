@@ -20,13 +20,15 @@ def submitted_username(group, request) -> str:
 KEYS = {"address": "ip", "username": submitted_username}
 
 
-def _too_many_failures(request) -> bool:
+def _seconds_to_wait(request) -> int:
+    """0 if this attempt may go ahead, else how long until the limiting window ends."""
+    waits = [0]
     for name, rate in RATES.items():
         usage = get_usage(request, group=f"login.{name}", key=KEYS[name], rate=rate)
         # `count` is the failures so far in this window; this attempt would be one more.
         if usage is not None and usage["count"] >= usage["limit"]:
-            return True
-    return False
+            waits.append(max(usage["time_left"], 1))
+    return max(waits)
 
 
 def _count_failure(request) -> None:
@@ -44,13 +46,16 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if _too_many_failures(request):
+        wait = _seconds_to_wait(request)
+        if wait:
             # An unbound form: validating it would check the password.
             form = self.get_form_class()(
                 request, initial={"username": request.POST.get("username", "")}
             )
             context = self.get_context_data(form=form, too_many_attempts=True)
-            return self.render_to_response(context, status=429)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

@@ -112,6 +112,7 @@ def test_the_sixth_wrong_password_for_one_username_is_429_even_when_right(
 
     sixth = attempt(client, user, address="203.0.113.99")
     assert sixth.status_code == 429
+    assert 1 <= int(sixth.headers["Retry-After"]) <= 60
     assert LIMITED in sixth.content.decode()
     assert 'role="alert"' in sixth.content.decode()
     # Case and spaces do not make another username; the right password is refused too.
