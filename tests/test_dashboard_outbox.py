@@ -246,6 +246,8 @@ def test_the_log_costs_the_same_queries_for_5_or_25_emails(logged_in, alpha):
     make_sales(2, 10)
     assert Message.objects.for_storefront(alpha.storefront).count() > 25
     assert queries() == few
+    # Session, user, storefront, membership, the count, the page, the lost sales linked.
+    assert few == 7
 
 
 # One message --------------------------------------------------------------------------------
@@ -348,6 +350,24 @@ def test_a_suppressed_message_says_why_and_links_to_the_list(logged_in, alpha, s
     body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     assert "on the suppression list, so nothing was sent" in body
     assert 'href="/app/alpha/suppressions/">suppression list</a>' in body
+
+
+@pytest.mark.django_db
+def test_a_message_whose_template_is_gone_says_so_instead_of_failing(
+    logged_in, alpha, schedule_message
+):
+    message = schedule_message(alpha.storefront)
+    Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
+        template="retired_template"
+    )
+    page = logged_in.get(f"/app/alpha/messages/{message.pk}/")
+    assert page.status_code == 200
+    assert "template is missing or broken, so it cannot be shown" in page.content.decode()
+    preview = logged_in.get(f"/app/alpha/messages/{message.pk}/preview/")
+    assert preview.status_code == 200
+    assert "retired_template" not in preview.content.decode()
+    # The log names it as it is, rather than failing.
+    assert "retired_template" in logged_in.get("/app/alpha/messages/").content.decode()
 
 
 # Suppressions -------------------------------------------------------------------------------
