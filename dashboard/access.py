@@ -1,6 +1,6 @@
 """Who may see and change a storefront's pages. Every dashboard view goes through member_view."""
 
-from functools import wraps
+from functools import partial, wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,10 +12,15 @@ from storefront_settings.selectors import get_storefront_for_user, membership
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def member_view(view):
+def member_view(view=None, *, viewers_may_post: bool = False):
     """Resolve <slug> to one of the user's storefronts (404 for another's or a missing one),
     attach it as request.storefront with request.membership and request.can_change, and refuse
-    any change by a viewer with 403 here, on the server, whatever the page shows."""
+    any change by a viewer with 403 here, on the server, whatever the page shows.
+
+    `@member_view(viewers_may_post=True)` is for a page that changes only the member's own row
+    (their alert preferences), never the storefront's: there a viewer may POST too."""
+    if view is None:
+        return partial(member_view, viewers_may_post=viewers_may_post)
 
     @login_required
     @wraps(view)
@@ -25,7 +30,7 @@ def member_view(view):
         request.storefront = storefront
         request.membership = member
         request.can_change = member is not None and member.role != Membership.Role.VIEWER
-        if request.method not in SAFE_METHODS and not request.can_change:
+        if request.method not in SAFE_METHODS and not (request.can_change or viewers_may_post):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -19,6 +19,8 @@ from tests.factories import MembershipFactory
 
 PAGES = ["brand", "recovery", "shipments", "sending", "alerts", "audit"]
 EDIT_PAGES = ["brand", "recovery", "shipments", "sending", "alerts"]
+# The storefront's settings; "alerts" is the member's own, which a viewer may change too.
+STOREFRONT_PAGES = ["brand", "recovery", "shipments", "sending"]
 VALID_SIRET = "73282932000074"
 BUYER_REASONS = [
     "authentication_failed",
@@ -144,9 +146,11 @@ def test_every_page_opens_for_every_role(client, two_storefronts, role):
         assert response.status_code == 200, page
         body = response.content.decode()
         if page in EDIT_PAGES:
-            # Viewers see the values, disabled, and no button; the others can save.
-            assert ("disabled" in body) == (role == "viewer"), page
-            assert ('<button type="submit">Save</button>' in body) == (role != "viewer"), page
+            # Viewers see the storefront's values, disabled, and no button; the others can
+            # save, and everyone saves their own alerts.
+            read_only = role == "viewer" and page in STOREFRONT_PAGES
+            assert ("disabled" in body) == read_only, page
+            assert ('<button type="submit">Save</button>' in body) != read_only, page
 
 
 @pytest.mark.django_db
@@ -171,14 +175,34 @@ def test_another_storefronts_settings_are_404(client, two_storefronts):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", EDIT_PAGES)
+@pytest.mark.parametrize("page", [*STOREFRONT_PAGES, "audit"])
 def test_a_viewers_post_is_403_and_changes_nothing(client, two_storefronts, page):
     alpha, _ = two_storefronts
     viewer = member(alpha.storefront, Membership.Role.VIEWER)
     client.force_login(viewer.user)
     before = snapshot(alpha.storefront, viewer)
-    assert client.post(url("alpha", page), VALID[page]).status_code == 403
+    assert client.post(url("alpha", page), VALID.get(page, {})).status_code == 403
     assert snapshot(alpha.storefront, viewer) == before
+
+
+@pytest.mark.django_db
+def test_a_viewer_changes_their_own_alerts_and_nothing_else(client, two_storefronts):
+    alpha, _ = two_storefronts
+    viewer = member(alpha.storefront, Membership.Role.VIEWER)
+    client.force_login(viewer.user)
+    owner_before = snapshot(alpha.storefront, alpha.membership)[:-1]
+    response = client.post(url("alpha", "alerts"), alerts_data(alert_frequency="daily"))
+    assert response.status_code == 302
+    viewer.refresh_from_db()
+    assert (viewer.alert_frequency, viewer.role) == ("daily", Membership.Role.VIEWER)
+    # The storefront's settings and the owner's preferences are as they were.
+    assert snapshot(alpha.storefront, alpha.membership)[:-1] == owner_before
+    [row] = audit_rows(alpha.storefront, "member.alerts_changed")
+    assert row.actor == viewer.user
+    # A field of the membership the form does not carry cannot be slipped in.
+    client.post(url("alpha", "alerts"), alerts_data(role="owner"))
+    viewer.refresh_from_db()
+    assert viewer.role == Membership.Role.VIEWER
 
 
 @pytest.mark.django_db
@@ -194,6 +218,12 @@ def test_staff_save_every_page_with_one_audit_row(client, two_storefronts, page)
     assert len(changes) == 1
     assert changes[0].actor == staff.user
     assert "Saved. Changed:" in client.get(response.url).content.decode()
+
+
+@pytest.mark.django_db
+def test_other_methods_are_refused(client, alpha):
+    assert client.put(url("alpha", "brand")).status_code == 405
+    assert client.post(url("alpha", "audit")).status_code == 405
 
 
 @pytest.mark.django_db
@@ -252,6 +282,7 @@ def test_brand_and_trust_are_saved_and_audited_old_to_new(client, alpha):
         ("brand_colour", "red", "Use a colour like #1D2330."),
         ("accent_colour", "#12345", "Use a colour like #1D2330."),
         ("logo_url", "not a link", "Enter a valid URL."),
+        ("logo_url", "http://cdn.example/logo.png", "Use an https:// link"),
         ("terms_url", "https://", "Enter a valid URL."),
         ("support_email", "help@", "Enter a valid email address."),
         ("support_phone", "call us", "Enter a phone number"),

@@ -108,6 +108,13 @@ class BrandForm(SettingsForm, forms.ModelForm):
             "support_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
 
+    def clean_logo_url(self) -> str:
+        # Mail clients and the dashboard's content policy load images over https only.
+        url = self.cleaned_data["logo_url"]
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError(_("Use an https:// link: images over http are blocked."))
+        return url
+
     def clean_brand_colour(self) -> str:
         return self.cleaned_data["brand_colour"].strip().upper()
 

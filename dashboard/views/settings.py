@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboard.access import member_view
 from dashboard.forms.settings import (
@@ -211,10 +211,12 @@ def audit_entry(entry: AuditLog, storefront: Storefront) -> dict:
     }
 
 
-def _edit_page(request, *, form, save, template: str, url_name: str, **context):
+def _edit_page(request, *, form, save, template: str, url_name: str, editable=None, **context):
     """GET shows the form; POST validates it, saves through `save(values)` and redirects, or
-    answers 400 with the errors next to their fields and nothing saved."""
-    if not request.can_change:
+    answers 400 with the errors next to their fields and nothing saved. The form is read only
+    unless `editable` (by default: unless the member is a viewer)."""
+    editable = request.can_change if editable is None else editable
+    if not editable:
         form.make_read_only()
     status = 200
     if request.method == "POST":
@@ -230,7 +232,7 @@ def _edit_page(request, *, form, save, template: str, url_name: str, **context):
     return render(
         request,
         template,
-        {"storefront": request.storefront, "form": form, **context},
+        {"storefront": request.storefront, "form": form, "editable": editable, **context},
         status=status,
     )
 
@@ -318,11 +320,11 @@ def sending(request):
 
 
 @edit_methods
-@member_view
+@member_view(viewers_may_post=True)
 def alerts(request):
-    # The member's own preferences. Viewers read them only: the issue keeps every change
-    # from a viewer out (403 from member_view); the link in each alert email still turns
-    # their alerts off.
+    # The member's own preferences, not the storefront's: a viewer changes theirs too, as the
+    # link at the bottom of each alert email already lets them. The service touches only
+    # request.membership, so no one reaches another member's row from here.
     current = request.storefront
     mine = Membership.objects.for_storefront(current).get(pk=request.membership.pk)
     form = AlertsForm(_posted(request), instance=mine)
@@ -334,10 +336,12 @@ def alerts(request):
         ),
         template="dashboard/settings/alerts.html",
         url_name="settings-alerts",
+        editable=True,
     )
 
 
 @member_view
+@require_safe
 def audit(request):
     current = request.storefront
     entries = AuditLog.objects.for_storefront(current)
