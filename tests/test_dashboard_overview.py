@@ -383,3 +383,21 @@ def test_rebuild_replaces_what_drifted_and_the_command_names_bad_slugs(shop):
 
     with pytest.raises(CommandError, match="nope"):
         call_command("rebuild_daily_stats", "--storefront", "nope")
+
+
+@pytest.mark.django_db
+def test_the_default_is_the_last_30_days_and_the_page_says_so(client, two_storefronts):
+    alpha, _ = two_storefronts
+    client.force_login(alpha.owner)
+    body = get(client).content.decode()
+    today = timezone.now().astimezone(alpha.storefront.zone).date()
+    start = today - timedelta(days=29)
+    assert '<a href="?period=30" aria-current="true">' in body
+    assert f'name="from" value="{start.isoformat()}"' in body
+    assert f'name="to" value="{today.isoformat()}"' in body
+    assert "(Europe/Paris)" in body
+    assert body.count('<rect class="bar failed"') == 0  # nothing to draw: said in words
+    assert "Nothing failed or came back in this period." in body
+    custom = get(client, **{"from": "2026-11-01", "to": "2026-11-03"}).content.decode()
+    assert 'aria-current="true"' not in custom
+    assert 'name="from" value="2026-11-01"' in custom

@@ -15,12 +15,12 @@ from storefront_settings.models import Storefront
 
 DEFAULT_PERIOD = "30"
 CUSTOM = "custom"
-PERIODS = [
+PRESETS = [
     ("7", _("Last 7 days")),
     ("30", _("Last 30 days")),
     ("90", _("Last 90 days")),
-    (CUSTOM, _("Dates below")),
 ]
+PERIODS = [*PRESETS, (CUSTOM, _("Chosen dates"))]
 # A custom range is drawn day by day: keep it to a year.
 MAX_DAYS = 366
 
@@ -29,6 +29,11 @@ class PeriodForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
 
     def __init__(self, data, *, storefront: Storefront, now: datetime | None = None):
+        # What the select shows is the period used: 30 days when nothing is asked, "dates
+        # below" when only dates are.
+        data = data.copy()
+        if not data.get("period"):
+            data["period"] = CUSTOM if (data.get("from") or data.get("to")) else DEFAULT_PERIOD
         super().__init__(data)
         self.today = (now or timezone.now()).astimezone(storefront.zone).date()
 

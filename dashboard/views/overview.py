@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from dashboard.access import member_view
-from dashboard.forms.overview import PeriodForm
+from dashboard.forms.overview import PRESETS, PeriodForm
 from payments import selectors as payments
 from payments.reasons import FailureReason
 from payments.services import amount_display
@@ -45,13 +45,21 @@ class Money:
 
     def __init__(self, storefront):
         self.currency, self.locale = storefront.currency, storefront.language
+        # babel's formatting is the page's costliest call; a chart repeats amounts (zeros).
+        self._shown: dict[tuple[int, str], str] = {}
+
+    def show(self, amount: int, currency: str) -> str:
+        key = (amount, currency)
+        if key not in self._shown:
+            self._shown[key] = amount_display(amount, currency, self.locale)
+        return self._shown[key]
 
     def main(self, amounts: dict[str, int]) -> str:
-        return amount_display(amounts.get(self.currency, 0), self.currency, self.locale)
+        return self.show(amounts.get(self.currency, 0), self.currency)
 
     def others(self, amounts: dict[str, int]) -> tuple[str, ...]:
         return tuple(
-            amount_display(amount, currency, self.locale)
+            self.show(amount, currency)
             for currency, amount in sorted(amounts.items())
             if currency != self.currency and amount
         )
@@ -205,7 +213,13 @@ def overview(request):
     storefront = request.storefront
     # Always bound: no parameters at all is the default period, a valid choice.
     form = PeriodForm(request.GET, storefront=storefront)
-    context = {"storefront": storefront, "form": form}
+    context = {
+        "storefront": storefront,
+        "form": form,
+        "periods": PRESETS,
+        "start_value": "",
+        "end_value": "",
+    }
     if not form.is_valid():
         return render(request, "dashboard/overview.html", context, status=400)
     start, end = form.range
@@ -216,6 +230,8 @@ def overview(request):
         {
             "start": start,
             "end": end,
+            "start_value": start.isoformat(),
+            "end_value": end.isoformat(),
             "figures": _lost_sale_figures(storefront, figures, start, end),
             "unreachable": Figure(
                 "unreachable",
