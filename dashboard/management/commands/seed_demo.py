@@ -1,27 +1,36 @@
+import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from dashboard.demo import history
+from dashboard.demo.events import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
 from storefront_settings.services import create_storefront
 
-DEMO_SLUG = "demo"
-DEMO_EMAIL = "merchant@example.com"
-DEMO_PASSWORD = "recover-every-sale"  # noqa: S105 - printed on purpose; refused unless DEBUG
-DEMO_SECRETS = [
-    ("stripe", "whsec_demoDemoDemoDemoDemoDemo0000"),
-    ("easypost", "easypost-demo-secret"),
-    ("aftership", "aftership-demo-secret"),
-    ("generic", "whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5"),
-]
+__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DEMO_SECRETS", "DEMO_SLUG", "Command"]
 
 
 class Command(BaseCommand):
-    help = "Create the demo storefront and its owner (DEBUG only), then print how to log in."
+    help = (
+        "Create the demo storefront and its owner (DEBUG only), fill it with six weeks of "
+        "history unless it has some, then print how to log in."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Wipe the demo storefront's sales, shipments, emails and events; seed again.",
+        )
+        parser.add_argument(
+            "--no-history", action="store_true", help="Only the storefront and its owner."
+        )
+
+    def handle(self, *args, reset=False, no_history=False, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "seed_demo makes an account with a published password; it runs with DEBUG on only",
@@ -29,23 +38,19 @@ class Command(BaseCommand):
             )
         storefront = Storefront.objects.filter(slug=DEMO_SLUG).first()
         if storefront is None:
-            try:
-                created = create_storefront(
-                    name="Maison Lune (demo)",
-                    slug=DEMO_SLUG,
-                    owner_email=DEMO_EMAIL,
-                    password=DEMO_PASSWORD,
-                    provider_secrets=DEMO_SECRETS,
-                )
-            except ValidationError as error:
-                raise CommandError("; ".join(error.messages), returncode=2) from None
-            storefront = created.storefront
-            # The demo shop shows every brand and trust detail, like a real one would.
-            sample = full_storefront()
-            for name in [*Storefront.BRAND_FIELDS, *Storefront.TRUST_FIELDS, "shop_url"]:
-                setattr(storefront, name, getattr(sample, name))
-            storefront.save()
-            self.stdout.write(f"API key (shown once): {created.raw_api_key}")
+            storefront = self._create()
+        if reset:
+            history.wipe(storefront)
+            self.stdout.write("Demo history wiped.")
+        if not no_history and not history.has_history(storefront):
+            started = time.monotonic()
+            history.configure(storefront)
+            summary = history.seed_history(storefront)
+            self.stdout.write(
+                f"Demo history: {summary.sales} lost sales, {summary.shipments} shipments, "
+                f"{summary.events} webhook events, {summary.messages} emails "
+                f"in {time.monotonic() - started:.1f} s."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nAftersale demo: {settings.SITE_URL}/login/\n"
@@ -54,3 +59,23 @@ class Command(BaseCommand):
                 f"  storefront: {storefront.name} ({settings.SITE_URL}/app/{storefront.slug}/)\n"
             )
         )
+
+    def _create(self) -> Storefront:
+        try:
+            created = create_storefront(
+                name="Maison Lune (demo)",
+                slug=DEMO_SLUG,
+                owner_email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                provider_secrets=DEMO_SECRETS,
+            )
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages), returncode=2) from None
+        storefront = created.storefront
+        # The demo shop shows every brand and trust detail, like a real one would.
+        sample = full_storefront()
+        for name in [*Storefront.BRAND_FIELDS, *Storefront.TRUST_FIELDS, "shop_url"]:
+            setattr(storefront, name, getattr(sample, name))
+        storefront.save()
+        self.stdout.write(f"API key (shown once): {created.raw_api_key}")
+        return storefront

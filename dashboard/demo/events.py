@@ -1,0 +1,740 @@
+"""The demo shop's raw material: buyers, orders, tracking numbers, and provider events built in
+each provider's own format and signed as the provider signs them.
+
+The history (dashboard.demo.history) and the trickle of live webhooks (dashboard.demo.trickle)
+both build their events here, so a seeded sale and a live one go through the same adapters
+(payments.providers.stripe, tracking.providers.easypost / aftership) and look alike.
+
+Nothing here touches the database. Names and addresses are invented: email domains are only
+example.com and example.org (reserved, RFC 2606), phone numbers are in the range ARCEP keeps
+for fiction (+33 6 39 98 xx xx), and tracking numbers pass their carrier's check digit.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import string
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from payments.reasons import FailureReason
+from tracking import carriers
+from tracking.carriers import Carrier
+from tracking.statuses import ShipmentStatus as S
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "merchant@example.com"
+DEMO_PASSWORD = "recover-every-sale"  # noqa: S105 - printed on purpose; refused unless DEBUG
+DEMO_SECRETS = [
+    ("stripe", "whsec_demoDemoDemoDemoDemoDemo0000"),
+    ("easypost", "easypost-demo-secret"),
+    ("aftership", "aftership-demo-secret"),
+    ("generic", "whsec_ZGVtby1nZW5lcmljLXNpZ25pbmcta2V5"),
+]
+SECRETS = dict(DEMO_SECRETS)
+SHOP_URL = "https://maison-lune.example"
+PARIS = ZoneInfo("Europe/Paris")
+
+# --- Buyers and orders --------------------------------------------------------------------------
+
+FIRST_NAMES = [
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Jade",
+    "Louise",
+    "Emma",
+    "Sarah",
+    "Juliette",
+    "Zoé",
+    "Clémence",
+    "Mathilde",
+    "Élodie",
+    "Margaux",
+    "Anaïs",
+    "Pauline",
+    "Océane",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Gabriel",
+    "Arthur",
+    "Jules",
+    "Nathan",
+    "Théo",
+    "Raphaël",
+    "Paul",
+    "Antoine",
+    "Maxime",
+    "Julien",
+    "Thomas",
+    "Baptiste",
+    "Étienne",
+    "Noé",
+    "Adrien",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Morin",
+    "Mathieu",
+    "Clément",
+    "Gauthier",
+    "Dumont",
+    "Lopez",
+    "Fontaine",
+    "Chevalier",
+    "Robin",
+]
+DOMAINS = ("example.com", "example.org")
+
+# (name, price in cents) of what Maison Lune sells: linen, ceramics, candles.
+PRODUCTS = (
+    ("Parure de lit en lin lavé", 18900),
+    ("Plaid en laine mérinos", 8900),
+    ("Lampe à poser Lune, céramique", 12400),
+    ("Bougie parfumée Nuit d'été", 3200),
+    ("Service à thé Aube, 6 tasses", 7600),
+    ("Coussin velours côtelé", 4500),
+    ("Miroir rond en laiton", 14900),
+    ("Nappe en lin brodée", 6900),
+    ("Vase soufflé bouche", 5400),
+    ("Peignoir en gaze de coton", 7900),
+    ("Rideaux en lin, la paire", 15900),
+    ("Tapis berbère 160 × 230", 34900),
+)
+SHIPPING_FEE = 590
+
+
+@dataclass(frozen=True)
+class Buyer:
+    name: str
+    email: str  # "" for a buyer the shop collected no address for (unreachable)
+    phone: str
+
+
+@dataclass(frozen=True)
+class Order:
+    reference: str
+    buyer: Buyer
+    amount: int  # cents, shipping included
+    items: tuple[tuple[str, int], ...]
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def make_buyer(rng: random.Random, *, reachable: bool = True) -> Buyer:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    local = rng.choice(
+        [
+            f"{_ascii(first)}.{_ascii(last)}",
+            f"{_ascii(first)[0]}.{_ascii(last)}",
+            f"{_ascii(first)}.{_ascii(last)}{rng.randint(70, 99)}",
+            f"{_ascii(first)}{_ascii(last)[0]}",
+        ]
+    ).replace(" ", "")
+    email = f"{local}@{rng.choice(DOMAINS)}" if reachable else ""
+    phone = f"+33 6 39 98 {rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
+    return Buyer(name=f"{first} {last}", email=email, phone=phone)
+
+
+def make_order(rng: random.Random, reference: str, *, reachable: bool = True) -> Order:
+    count = rng.choices([1, 2, 3], weights=[6, 3, 1])[0]
+    items = tuple(rng.sample(PRODUCTS, count))
+    amount = sum(price for _, price in items) + SHIPPING_FEE
+    return Order(reference, make_buyer(rng, reachable=reachable), amount, items)
+
+
+def order_reference(number: int) -> str:
+    return f"ML-{number}"
+
+
+def stripe_id(rng: random.Random, prefix: str) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return prefix + "".join(rng.choice(alphabet) for _ in range(24))
+
+
+# --- Why a payment fails: Stripe's own codes for each canonical reason --------------------------
+
+# Each reason with the raw codes Stripe sends for it (https://docs.stripe.com/declines/codes),
+# as a payment intent's last_payment_error carries them. "cancel" is a cancelled payment intent
+# (its cancellation_reason), "expire" an expired checkout session, "radar" a charge Radar
+# blocked; "unknown" is a decline code our tables do not know (Stripe adds some every year).
+STRIPE_FAILURES: dict[str, list[dict]] = {
+    FailureReason.AUTHENTICATION_FAILED: [
+        {"code": "payment_intent_authentication_failure"},
+        {"code": "card_declined", "decline_code": "authentication_required"},
+    ],
+    FailureReason.CARD_DETAILS_INCORRECT: [
+        {"code": "incorrect_cvc", "decline_code": "incorrect_cvc"},
+        {"code": "incorrect_number"},
+        {"code": "card_declined", "decline_code": "incorrect_zip"},
+    ],
+    FailureReason.CARD_EXPIRED: [{"code": "expired_card", "decline_code": "expired_card"}],
+    FailureReason.INSUFFICIENT_FUNDS: [
+        {"code": "card_declined", "decline_code": "insufficient_funds", "advice": "51"},
+    ],
+    FailureReason.LIMIT_EXCEEDED: [
+        {"code": "card_declined", "decline_code": "card_velocity_exceeded", "advice": "61"},
+        {"code": "card_declined", "decline_code": "withdrawal_count_limit_exceeded"},
+    ],
+    FailureReason.ONLINE_PAYMENT_NOT_ENABLED: [
+        {"code": "card_declined", "decline_code": "transaction_not_allowed", "advice": "57"},
+        {"code": "card_declined", "decline_code": "card_not_supported"},
+    ],
+    FailureReason.BANK_DECLINED: [
+        {"code": "card_declined", "decline_code": "do_not_honor", "advice": "05"},
+        {"code": "card_declined", "decline_code": "generic_decline"},
+        {"code": "card_declined"},
+    ],
+    FailureReason.PROCESSING_ERROR: [
+        {"code": "processing_error", "decline_code": "processing_error"},
+        {"code": "card_declined", "decline_code": "issuer_not_available", "advice": "91"},
+    ],
+    FailureReason.ABANDONED: [{"expire": True}, {"cancel": "abandoned"}],
+    FailureReason.SUSPECTED_FRAUD: [
+        {"radar": True},
+        {"code": "card_declined", "decline_code": "stolen_card", "advice": "43"},
+        {"code": "card_declined", "decline_code": "fraudulent"},
+    ],
+    FailureReason.MERCHANT_CONFIGURATION: [
+        {"code": "payment_method_unactivated"},
+        {"code": "card_declined", "decline_code": "testmode_decline"},
+    ],
+    FailureReason.UNKNOWN: [{"code": "card_declined", "decline_code": "issuer_policy_refusal"}],
+}
+
+# How often each reason comes up in a French shop's week, roughly.
+REASON_WEIGHTS: dict[str, int] = {
+    FailureReason.ABANDONED: 20,
+    FailureReason.INSUFFICIENT_FUNDS: 17,
+    FailureReason.BANK_DECLINED: 15,
+    FailureReason.AUTHENTICATION_FAILED: 13,
+    FailureReason.CARD_DETAILS_INCORRECT: 8,
+    FailureReason.CARD_EXPIRED: 6,
+    FailureReason.LIMIT_EXCEEDED: 5,
+    FailureReason.PROCESSING_ERROR: 5,
+    FailureReason.ONLINE_PAYMENT_NOT_ENABLED: 4,
+    FailureReason.SUSPECTED_FRAUD: 3,
+    FailureReason.MERCHANT_CONFIGURATION: 2,
+    FailureReason.UNKNOWN: 2,
+}
+
+
+def pick_reason(rng: random.Random) -> str:
+    return rng.choices(list(REASON_WEIGHTS), weights=list(REASON_WEIGHTS.values()))[0]
+
+
+# --- Stripe events ------------------------------------------------------------------------------
+
+
+@dataclass
+class StripePayment:
+    """The Stripe ids of one order's payment as events name them."""
+
+    payment_intent: str
+    charges: list[str] = field(default_factory=list)
+    checkout_session: str = ""
+
+
+def _stripe_event(rng: random.Random, event_type: str, obj: dict, at: datetime) -> dict:
+    return {
+        "id": stripe_id(rng, "evt_3"),
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": int(at.timestamp()),
+        "data": {"object": obj},
+        "livemode": True,
+        "pending_webhooks": 1,
+        "request": {"id": stripe_id(rng, "req_"), "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def _billing(buyer: Buyer) -> dict:
+    return {
+        "address": {"city": None, "country": "FR", "line1": None, "postal_code": None},
+        "email": buyer.email or None,
+        "name": buyer.name,
+        "phone": buyer.phone,
+    }
+
+
+def _payment_intent(order: Order, payment: StripePayment, status: str, at: datetime) -> dict:
+    return {
+        "id": payment.payment_intent,
+        "object": "payment_intent",
+        "amount": order.amount,
+        "amount_received": order.amount if status == "succeeded" else 0,
+        "cancellation_reason": None,
+        "created": int(at.timestamp()) - 40,
+        "currency": "eur",
+        "description": f"Commande {order.reference}",
+        "last_payment_error": None,
+        "latest_charge": payment.charges[-1] if payment.charges else None,
+        "livemode": True,
+        "metadata": {"order_id": order.reference},
+        "payment_method_types": ["card"],
+        "receipt_email": order.buyer.email or None,
+        "shipping": {
+            "address": {"city": None, "country": "FR", "line1": None, "postal_code": None},
+            "name": order.buyer.name,
+            "phone": order.buyer.phone,
+        },
+        "status": status,
+    }
+
+
+def stripe_failure(
+    rng: random.Random, order: Order, payment: StripePayment, codes: dict, at: datetime
+) -> dict:
+    """The Stripe event that reports a failed or abandoned payment with these codes."""
+    if codes.get("expire"):
+        session = payment.checkout_session or stripe_id(rng, "cs_live_a1")
+        payment.checkout_session = session
+        obj = {
+            "id": session,
+            "object": "checkout.session",
+            "amount_subtotal": order.amount - SHIPPING_FEE,
+            "amount_total": order.amount,
+            "client_reference_id": order.reference,
+            "currency": "eur",
+            "customer_details": {
+                "email": order.buyer.email or None,
+                "name": order.buyer.name,
+                "phone": order.buyer.phone,
+            },
+            "expires_at": int(at.timestamp()),
+            "livemode": True,
+            "metadata": {"order_id": order.reference},
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_status": "unpaid",
+            "status": "expired",
+        }
+        return _stripe_event(rng, "checkout.session.expired", obj, at)
+    if codes.get("cancel"):
+        obj = _payment_intent(order, payment, "canceled", at)
+        obj["cancellation_reason"] = codes["cancel"]
+        obj["canceled_at"] = int(at.timestamp())
+        return _stripe_event(rng, "payment_intent.canceled", obj, at)
+
+    payment.charges.append(stripe_id(rng, "ch_3"))
+    if codes.get("radar"):
+        obj = {
+            "id": payment.charges[-1],
+            "object": "charge",
+            "amount": order.amount,
+            "billing_details": _billing(order.buyer),
+            "currency": "eur",
+            "failure_code": "card_declined",
+            "failure_message": "Your card was declined.",
+            "livemode": True,
+            "metadata": {"order_id": order.reference},
+            "outcome": {
+                "network_status": "not_sent_to_network",
+                "reason": "highest_risk_level",
+                "risk_level": "highest",
+                "seller_message": "Stripe blocked this payment as too risky.",
+                "type": "blocked",
+            },
+            "paid": False,
+            "payment_intent": payment.payment_intent,
+            "receipt_email": order.buyer.email or None,
+            "status": "failed",
+        }
+        return _stripe_event(rng, "charge.failed", obj, at)
+    obj = _payment_intent(order, payment, "requires_payment_method", at)
+    obj["last_payment_error"] = {
+        "charge": payment.charges[-1],
+        "code": codes.get("code"),
+        "decline_code": codes.get("decline_code"),
+        "network_decline_code": codes.get("advice"),
+        "message": "Your card was declined.",
+        "payment_method": {
+            "id": stripe_id(rng, "pm_1"),
+            "object": "payment_method",
+            "billing_details": _billing(order.buyer),
+            "card": {"brand": rng.choice(["visa", "mastercard", "cartes_bancaires"])},
+            "type": "card",
+        },
+        "type": "card_error",
+    }
+    return _stripe_event(rng, "payment_intent.payment_failed", obj, at)
+
+
+def stripe_success(rng: random.Random, order: Order, payment: StripePayment, at: datetime) -> dict:
+    """payment_intent.succeeded for the order: the buyer paid in the end."""
+    payment.charges.append(stripe_id(rng, "ch_3"))
+    return _stripe_event(
+        rng, "payment_intent.succeeded", _payment_intent(order, payment, "succeeded", at), at
+    )
+
+
+def stripe_signature(body: bytes, secret: str, timestamp: int) -> str:
+    """A Stripe-Signature header as Stripe computes it (https://docs.stripe.com/webhooks)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+# --- Tracking numbers that pass their carrier's check digit -------------------------------------
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice(string.digits) for _ in range(count))
+
+
+def _s10(rng: random.Random, prefix: str, country: str) -> str:
+    serial = _digits(rng, 8)
+    total = sum(w * int(d) for w, d in zip((8, 6, 4, 2, 3, 5, 9, 7), serial, strict=True))
+    check = {10: 0, 11: 5}.get(11 - total % 11, 11 - total % 11)
+    return f"{prefix}{serial}{check}{country}"
+
+
+def _ups(rng: random.Random) -> str:
+    body = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+    body += rng.choice(["03", "12", "13", "42"]) + _digits(rng, 7)
+    values = [int(c) if c.isdigit() else (ord(c) - 63) % 10 for c in body]
+    total = sum(v * (1 if i % 2 == 0 else 2) for i, v in enumerate(values))
+    return f"1Z{body}{(10 - total % 10) % 10}"
+
+
+def _dhl_express(rng: random.Random) -> str:
+    data = str(rng.randint(10**8, 10**9 - 1))
+    return f"{data}{int(data) % 7}"
+
+
+def _gls(rng: random.Random) -> str:
+    data = _digits(rng, 11)
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(data)) + 1
+    return f"{data}{(10 - total % 10) % 10}"
+
+
+def _dpd(rng: random.Random) -> str:
+    data = f"{rng.choice(['0250', '0176', '0530'])}{_digits(rng, 10)}"
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    product = 36
+    for char in data:
+        total = (product + alphabet.index(char)) % 36 or 36
+        product = total * 2 % 37
+    return data + alphabet[(37 - product) % 36]
+
+
+NUMBER_MAKERS = {
+    Carrier.COLISSIMO: lambda rng: rng.choice(["6A", "6C", "8R"]) + _digits(rng, 11),
+    Carrier.CHRONOPOST: lambda rng: _s10(rng, "XW", "FR"),
+    Carrier.UPS: _ups,
+    Carrier.DHL: _dhl_express,
+    Carrier.DPD: _dpd,
+    Carrier.GLS: _gls,
+    Carrier.MONDIAL_RELAY: lambda rng: _digits(rng, 8),
+}
+CARRIER_WEIGHTS = {
+    Carrier.COLISSIMO: 40,
+    Carrier.MONDIAL_RELAY: 18,
+    Carrier.CHRONOPOST: 12,
+    Carrier.DPD: 10,
+    Carrier.GLS: 8,
+    Carrier.UPS: 7,
+    Carrier.DHL: 5,
+}
+
+
+def tracking_number(rng: random.Random, carrier: str) -> str:
+    """A number in the carrier's format with a valid check digit, that tracking.carriers
+    recognises as that carrier's first (a 12-digit GLS number can also pass FedEx's check;
+    such a number is drawn again)."""
+    while True:
+        number = NUMBER_MAKERS[carrier](rng)
+        if carriers.guess(number) == carrier:
+            return number
+
+
+def pick_carrier(rng: random.Random) -> str:
+    return rng.choices(list(CARRIER_WEIGHTS), weights=list(CARRIER_WEIGHTS.values()))[0]
+
+
+# --- Tracking events ----------------------------------------------------------------------------
+
+# Which source reports each carrier's parcels in the demo: the French networks through
+# AfterShip, the express carriers through EasyPost.
+EASYPOST_CARRIERS = {Carrier.UPS: "UPS", Carrier.DHL: "DHLExpress", Carrier.GLS: "GLS"}
+AFTERSHIP_SLUGS = {
+    Carrier.COLISSIMO: "la-poste-colissimo",
+    Carrier.CHRONOPOST: "chronopost-france",
+    Carrier.DPD: "dpd-fr",
+    Carrier.MONDIAL_RELAY: "mondialrelay",
+}
+
+
+def source_for(carrier: str) -> str:
+    return "easypost" if carrier in EASYPOST_CARRIERS else "aftership"
+
+
+# Each canonical status in the source's own words (tracking.normalisation reads them back).
+# EasyPost has no "failed attempt" and no "pending": its parcels never take those steps.
+EASYPOST_WORDS = {
+    S.INFO_RECEIVED: ("pre_transit", "label_created"),
+    S.IN_TRANSIT: ("in_transit", "arrived_at_facility"),
+    S.OUT_FOR_DELIVERY: ("out_for_delivery", "out_for_delivery"),
+    S.AVAILABLE_FOR_PICKUP: ("available_for_pickup", "arrived_at_pickup_location"),
+    S.DELIVERED: ("delivered", "arrived_at_destination"),
+    S.EXCEPTION: ("failure", "delivery_exception"),
+    S.RETURNED: ("return_to_sender", "return"),
+    S.EXPIRED: ("failure", "expired"),
+}
+AFTERSHIP_WORDS = {
+    S.PENDING: ("Pending", "Pending_001"),
+    S.INFO_RECEIVED: ("InfoReceived", "InfoReceived_001"),
+    S.IN_TRANSIT: ("InTransit", "InTransit_001"),
+    S.OUT_FOR_DELIVERY: ("OutForDelivery", "OutForDelivery_001"),
+    S.FAILED_ATTEMPT: ("AttemptFail", "AttemptFail_001"),
+    S.AVAILABLE_FOR_PICKUP: ("AvailableForPickup", "AvailableForPickup_001"),
+    S.DELIVERED: ("Delivered", "Delivered_001"),
+    S.EXCEPTION: ("Exception", "Exception_004"),
+    S.RETURNED: ("Exception", "Exception_011"),
+    S.EXPIRED: ("Expired", "Expired_001"),
+}
+WORDS = {"easypost": EASYPOST_WORDS, "aftership": AFTERSHIP_WORDS}
+
+# What the carrier says at each step, in French as French carriers say it.
+MESSAGES = {
+    S.PENDING: "En attente de prise en charge",
+    S.INFO_RECEIVED: "Votre colis est prêt à être expédié, il va être remis au transporteur.",
+    S.IN_TRANSIT: (
+        "Votre colis a été pris en charge.",
+        "Votre colis est en cours d'acheminement.",
+        "Votre colis est arrivé sur son site de distribution.",
+    ),
+    S.OUT_FOR_DELIVERY: "Votre colis est en cours de livraison.",
+    S.FAILED_ATTEMPT: "Votre colis n'a pas pu être livré : destinataire absent. Avis de passage.",
+    S.AVAILABLE_FOR_PICKUP: "Votre colis est disponible dans votre point de retrait.",
+    S.DELIVERED: "Votre colis est livré.",
+    S.EXCEPTION: (
+        "Incident de livraison : adresse incomplète.",
+        "Votre colis a subi un retard dû à un incident d'exploitation.",
+        "Colis endommagé, en cours de vérification.",
+    ),
+    S.RETURNED: "Votre colis est retourné à l'expéditeur.",
+    S.EXPIRED: "Aucune information depuis 30 jours.",
+}
+HUBS = (
+    "Lyon Plateforme Colis",
+    "Chilly-Mazarin PFC",
+    "Bordeaux Mérignac",
+    "Lille Lesquin",
+    "Marseille Vitrolles",
+    "Nantes Carquefou",
+    "Toulouse Colomiers",
+    "Strasbourg Hautepierre",
+    "Rennes Centre Colis",
+    "Paris Gennevilliers",
+)
+ORIGIN = "Lyon Plateforme Colis"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checkpoint of a parcel's journey."""
+
+    at: datetime  # UTC, whole seconds
+    status: str
+    message: str
+    location: str
+
+
+def make_step(rng: random.Random, status: str, at: datetime, *, first: bool = False) -> Step:
+    message = MESSAGES[status]
+    if isinstance(message, tuple):
+        message = message[0] if first else rng.choice(message)
+    location = ORIGIN if first else rng.choice(HUBS)
+    if status == S.AVAILABLE_FOR_PICKUP:
+        location = f"Relais {rng.choice(['Tabac de la Gare', 'Presse du Marché', 'Fleurs & Co'])}"
+    return Step(at.astimezone(UTC).replace(microsecond=0), status, message, location)
+
+
+def tracking_event(
+    rng: random.Random,
+    *,
+    carrier: str,
+    number: str,
+    order_reference: str,
+    steps: list[Step],
+    estimated: date | None = None,
+) -> tuple[str, dict]:
+    """(source, event): the tracking update a source sends with every step so far."""
+    source = source_for(carrier)
+    if source == "easypost":
+        return source, _easypost_event(rng, carrier, number, steps, estimated)
+    return source, _aftership_event(rng, carrier, number, order_reference, steps, estimated)
+
+
+def _easypost_event(rng, carrier, number, steps, estimated) -> dict:
+    status, detail = EASYPOST_WORDS[steps[-1].status]
+    now = steps[-1].at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    tracker = {
+        "id": f"trk_{hashlib.sha256(number.encode()).hexdigest()[:32]}",
+        "object": "Tracker",
+        "mode": "production",
+        "tracking_code": number,
+        "status": status,
+        "status_detail": detail,
+        "carrier": EASYPOST_CARRIERS[carrier],
+        "est_delivery_date": f"{estimated.isoformat()}T00:00:00Z" if estimated else None,
+        "public_url": f"https://track.easypost.com/demo/{number}",
+        "created_at": steps[0].at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "updated_at": now,
+        "tracking_details": [
+            {
+                "object": "TrackingDetail",
+                "message": step.message,
+                "description": "",
+                "status": EASYPOST_WORDS[step.status][0],
+                "status_detail": EASYPOST_WORDS[step.status][1],
+                "datetime": step.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "source": EASYPOST_CARRIERS[carrier],
+                "tracking_location": {
+                    "object": "TrackingLocation",
+                    "city": step.location,
+                    "state": None,
+                    "country": "FR",
+                    "zip": None,
+                },
+            }
+            for step in steps
+        ],
+    }
+    return {
+        "object": "Event",
+        "id": f"evt_{rng.getrandbits(128):032x}",
+        "mode": "production",
+        "description": "tracker.updated",
+        "created_at": now,
+        "updated_at": now,
+        "result": tracker,
+    }
+
+
+def _aftership_event(rng, carrier, number, order_reference, steps, estimated) -> dict:
+    tag, subtag = AFTERSHIP_WORDS[steps[-1].status]
+    return {
+        "ts": int(steps[-1].at.timestamp()),
+        "event": "tracking_update",
+        "event_id": str(_uuid(rng)),
+        "is_tracking_first_tag": len(steps) == 1,
+        "msg": {
+            "id": hashlib.sha256(number.encode()).hexdigest()[:24],
+            "tracking_number": number,
+            "title": order_reference,
+            "order_id": order_reference,
+            "slug": AFTERSHIP_SLUGS[carrier],
+            "tag": tag,
+            "subtag": subtag,
+            "origin_country_iso3": "FRA",
+            "destination_country_iso3": "FRA",
+            "expected_delivery": estimated.isoformat() if estimated else None,
+            "courier_tracking_link": carriers.tracking_url(carrier, number),
+            "checkpoints": [
+                {
+                    "slug": AFTERSHIP_SLUGS[carrier],
+                    "location": step.location,
+                    "country_name": "France",
+                    "country_iso3": "FRA",
+                    "message": step.message,
+                    "tag": AFTERSHIP_WORDS[step.status][0],
+                    "subtag": AFTERSHIP_WORDS[step.status][1],
+                    # The carrier's local time, as AfterShip passes it on.
+                    "checkpoint_time": step.at.astimezone(PARIS).isoformat(),
+                    "created_at": step.at.isoformat(),
+                }
+                for step in steps
+            ],
+        },
+    }
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def easypost_signature(body: bytes, secret: str) -> str:
+    """An X-Hmac-Signature header as EasyPost's libraries compute it."""
+    key = unicodedata.normalize("NFKD", secret).encode("utf-8")
+    return "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def aftership_signature(body: bytes, secret: str) -> str:
+    """An aftership-hmac-sha256 header: base64 of the HMAC-SHA256 of the raw body."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def encode(event: dict) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signed_headers(source: str, body: bytes, *, now: datetime) -> dict[str, str]:
+    """The headers a provider sends with this body, signed with the demo storefront's secret."""
+    secret = SECRETS[source]
+    if source == "stripe":
+        return {
+            "Stripe-Signature": stripe_signature(body, secret, int(now.timestamp())),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
+    if source == "easypost":
+        return {"X-Hmac-Signature": easypost_signature(body, secret), "User-Agent": "EasyPost"}
+    return {"aftership-hmac-sha256": aftership_signature(body, secret), "User-Agent": "AfterShip"}
+
+
+def business_days_after(day: date, count: int) -> date:
+    while count:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day

@@ -1,0 +1,297 @@
+"""`make demo`: the seeded history (seed_demo) and the trickle of live webhooks (demo_trickle).
+
+The history is seeded once for the module (it takes seconds) into the test database, with DEBUG
+forced on as the command requires, and removed afterwards; each test runs in its own
+transaction over it, so what a test posts or processes is rolled back."""
+
+import io
+import random
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from dashboard.demo import events as demo
+from dashboard.demo import history, trickle
+from inbound.models import InboundEvent
+from notifications.models import Message, Suppression
+from payments import services as payments
+from payments.classification import classify
+from payments.models import LostSale
+from payments.providers import stripe
+from payments.reasons import FailureReason
+from storefront_settings.models import Storefront
+from tests.payments_helpers import signal
+from tracking import carriers
+from tracking import services as tracking
+from tracking.models import Shipment
+from tracking.normalisation import normalise
+from tracking.statuses import FINAL, ShipmentStatus
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), override_settings(DEBUG=True):
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        Storefront.objects.filter(slug=demo.DEMO_SLUG).delete()
+        get_user_model().objects.filter(username=demo.DEMO_EMAIL).delete()
+
+
+@pytest.fixture
+def shop(seeded, db):
+    return Storefront.objects.get(slug=demo.DEMO_SLUG)
+
+
+def sales(shop):
+    return LostSale.objects.for_storefront(shop)
+
+
+# --- The history --------------------------------------------------------------------------------
+
+
+def test_the_history_has_sales_for_every_reason_in_every_state(shop, seeded):
+    assert "Demo history:" in seeded
+    assert set(sales(shop).values_list("reason", flat=True)) == set(FailureReason.values)
+    assert set(sales(shop).values_list("status", flat=True)) == {"open", "recovered", "lost"}
+    recovered = sales(shop).filter(status="recovered")
+    assert recovered.filter(recovered_after_click=True).exists()
+    assert recovered.filter(recovered_after_click=False).exists()
+    assert sales(shop).filter(attempts__gt=1).exists()
+    assert sales(shop).filter(buyer_email="").exists()  # unreachable buyers
+    # Lost by the merchant's hand and by the recovery window.
+    actions = shop.audit_logs.filter(action="lost_sale.marked_lost")
+    assert actions.filter(actor__isnull=False).exists()
+    assert actions.filter(actor__isnull=True).exists()
+    # Nothing older than the recovery window is left open (the hourly expiry would close it).
+    window = timezone.now() - timezone.timedelta(days=7)
+    assert not sales(shop).filter(status="open", first_failed_at__lt=window).exists()
+
+
+def test_the_history_spans_six_weeks_in_the_past(shop):
+    now = timezone.now()
+    first = sales(shop).order_by("first_failed_at").first()
+    assert now - first.first_failed_at > timezone.timedelta(days=35)
+    for model, field in (
+        (LostSale, "created_at"),
+        (Message, "created_at"),
+        (InboundEvent, "received_at"),
+        (Shipment, "created_at"),
+    ):
+        rows = model.objects.for_storefront(shop)
+        assert not rows.filter(**{f"{field}__gt": now}).exists()
+        # Backdated: the seed ran seconds ago, the rows say weeks.
+        assert rows.filter(**{f"{field}__lt": now - timezone.timedelta(days=20)}).exists()
+    assert not sales(shop).filter(lost_at__gt=now - timezone.timedelta(minutes=5)).exists()
+
+
+def test_buyers_orders_and_amounts_look_real_and_are_invented(shop):
+    for sale in sales(shop):
+        assert re.fullmatch(r"ML-\d{5}", sale.order_reference)
+        assert sale.currency == "EUR" and 1000 < sale.amount < 100000
+        assert not sale.buyer_email or sale.buyer_email.split("@")[1] in demo.DOMAINS
+        assert sale.buyer_name
+    emails = Message.objects.for_storefront(shop).values_list("to", flat=True)
+    assert {email.split("@")[1] for email in emails} <= set(demo.DOMAINS)
+
+
+def test_shipments_in_every_status_stalled_and_late(shop):
+    shipments = Shipment.objects.for_storefront(shop)
+    assert set(shipments.values_list("status", flat=True)) == set(ShipmentStatus.values)
+    assert shipments.filter(stalled_since__isnull=False).exists()
+    assert shipments.filter(late_since__isnull=False).exists()
+    assert shipments.filter(status="pending", stalled_since__isnull=False).exists()
+    assert len(set(shipments.values_list("carrier", flat=True))) >= 5
+    for shipment in shipments:
+        assert carriers.guess(shipment.tracking_number) == shipment.carrier
+        if shipment.status != "pending":
+            times = list(
+                shipment.checkpoints.order_by("occurred_at").values_list("occurred_at", flat=True)
+            )
+            assert times and times[-1] == shipment.status_at
+    delivered = shipments.filter(status="delivered").first()
+    assert delivered.checkpoints.count() >= 3
+
+
+def test_the_outbox_holds_every_state_and_nothing_is_due_at_start(shop):
+    messages = Message.objects.for_storefront(shop)
+    statuses = set(messages.values_list("status", flat=True))
+    assert {"sent", "cancelled", "suppressed", "scheduled"} <= statuses
+    deliveries = set(messages.values_list("delivery", flat=True))
+    assert {"delivered", "opened", "clicked", "bounced"} <= deliveries
+    # The worker starts with nothing overdue: the past was sent in the past.
+    now = timezone.now()
+    assert not messages.filter(status="scheduled", next_attempt_at__lte=now).exists()
+    sent = messages.filter(status="sent")
+    assert not sent.filter(sent_at__gt=now).exists()
+    assert not sent.filter(body_html="").exists()
+    reasons = set(Suppression.objects.for_storefront(shop).values_list("reason", flat=True))
+    assert {"bounced", "manual", "unsubscribed"} <= reasons
+
+
+@override_settings(DEBUG=True)
+def test_seeding_again_adds_nothing(shop):
+    counts = [sales(shop).count(), Shipment.objects.for_storefront(shop).count()]
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo history" not in out.getvalue()
+    assert [sales(shop).count(), Shipment.objects.for_storefront(shop).count()] == counts
+    assert Storefront.objects.filter(slug=demo.DEMO_SLUG).count() == 1
+
+
+def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant):
+    tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
+    payments.apply_signal(storefront=tenant.storefront, signal=signal())
+    tracking.create_shipment(
+        tenant.storefront,
+        tracking.NewShipment("ML-1", "camille@example.com", tracking_number="6A12345678901"),
+    )
+    assert history.has_history(tenant.storefront)
+    history.wipe(tenant.storefront)
+    assert not history.has_history(tenant.storefront)
+    assert not Message.objects.for_storefront(tenant.storefront).exists()
+    assert Storefront.objects.filter(pk=tenant.storefront.pk).exists()
+
+
+# --- What the events are made of ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", FailureReason.values)
+def test_each_reasons_stripe_codes_classify_as_that_reason(reason):
+    rng = random.Random(1)
+    order = demo.make_order(rng, "ML-10001")
+    for codes in demo.STRIPE_FAILURES[reason]:
+        payment = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
+        event = demo.stripe_failure(rng, order, payment, codes, timezone.now())
+        parsed = stripe.parse(event)
+        assert classify(parsed.provider, parsed.codes, parsed.kind) == reason, codes
+        assert parsed.order_reference == "ML-10001" and parsed.amount == order.amount
+
+
+@pytest.mark.parametrize("carrier", sorted(demo.NUMBER_MAKERS))
+def test_tracking_numbers_pass_their_carriers_check_digit(carrier):
+    rng = random.Random(7)
+    for _ in range(40):
+        number = demo.tracking_number(rng, carrier)
+        formats = [f for f in carriers.FORMATS if f.carrier == carrier]
+        matching = [f for f in formats if f.pattern.fullmatch(number)]
+        assert matching, number
+        assert any(f.check is None or f.check(number) for f in matching), number
+        assert carriers.detect(number)[0] == carrier
+
+
+@pytest.mark.parametrize("source", ["easypost", "aftership"])
+def test_status_words_read_back_as_the_same_status(source):
+    for status, (raw, detail) in demo.WORDS[source].items():
+        assert normalise(source, raw, detail) == status
+
+
+# --- The trickle --------------------------------------------------------------------------------
+
+
+def client_sender(client):
+    def send(method, path, body, headers):
+        response = client.generic(
+            method, path, data=body or b"", content_type="application/json", headers=headers
+        )
+        return response.status_code
+
+    return send
+
+
+def process(event: InboundEvent) -> str:
+    if event.provider == "stripe":
+        return payments.process_inbound_event(event_id=event.pk)
+    return tracking.process_inbound_event(event_id=event.pk)
+
+
+def test_every_kind_of_trickle_event_is_accepted_by_the_real_endpoint(client, shop):
+    seen = set()
+    rng = random.Random(3)
+    for _ in range(40):
+        event = trickle.build_event(shop, rng, timezone.now())
+        before = InboundEvent.objects.for_storefront(shop).count()
+        send = client_sender(client)
+        if event.click_path:
+            assert send("GET", event.click_path, None, {}) == 302
+        assert send("POST", event.path, event.body, event.headers) == 200
+        stored = InboundEvent.objects.for_storefront(shop).order_by("-pk").first()
+        assert InboundEvent.objects.for_storefront(shop).count() == before + 1
+        assert (stored.provider, stored.event_type) == (event.provider, event.event_type)
+        assert process(stored) == "processed"
+        seen.add((event.provider, event.event_type, bool(event.click_path)))
+    kinds = {(provider, kind) for provider, kind, _ in seen}
+    assert ("stripe", "payment_intent.payment_failed") in kinds
+    assert ("stripe", "payment_intent.succeeded") in kinds
+    assert ("easypost", "tracker.updated") in kinds
+    assert ("aftership", "tracking_update") in kinds
+    assert ("stripe", "payment_intent.succeeded", True) in seen
+
+
+def test_a_recovery_after_the_link_is_recorded_as_recovered_after_click(client, shop):
+    rng = random.Random(0)
+    event = None
+    while event is None or not event.click_path:
+        event = trickle._recovery(shop, rng, timezone.now())
+    send = client_sender(client)
+    assert send("GET", event.click_path, None, {}) == 302
+    assert send("POST", event.path, event.body, event.headers) == 200
+    process(InboundEvent.objects.for_storefront(shop).order_by("-pk").first())
+    sale = sales(shop).get(order_reference=event.label)
+    assert sale.status == "recovered" and sale.recovered_after_click
+
+
+def test_a_parcel_update_moves_the_parcel_one_step_and_repeats_no_checkpoint(client, shop):
+    rng = random.Random(5)
+    event = trickle._parcel_update(shop, rng, timezone.now())
+    number, status = event.label.split()
+    shipment = Shipment.objects.for_storefront(shop).get(tracking_number=number)
+    checkpoints = shipment.checkpoints.count()
+    assert client_sender(client)("POST", event.path, event.body, event.headers) == 200
+    assert process(InboundEvent.objects.for_storefront(shop).order_by("-pk").first()) == (
+        "processed"
+    )
+    shipment.refresh_from_db()
+    assert shipment.status == status
+    assert shipment.checkpoints.count() == checkpoints + 1
+
+
+def test_a_wrongly_signed_event_is_refused(client, shop):
+    event = trickle.build_event(shop, random.Random(2), timezone.now())
+    tampered = event.body.replace(b"ML-", b"MX-")
+    assert client_sender(client)("POST", event.path, tampered, event.headers) == 400
+
+
+def test_one_tick_posts_one_event_and_logs_it(client, shop):
+    before = InboundEvent.objects.for_storefront(shop).count()
+    line = trickle.tick(shop, random.Random(11), client_sender(client))
+    assert line.endswith("→ 200")
+    assert line.split()[0] in {"stripe", "easypost", "aftership"}
+    assert InboundEvent.objects.for_storefront(shop).count() == before + 1
+
+
+def test_the_trickle_leaves_stalled_parcels_alone(shop):
+    stalled = set(
+        Shipment.objects.for_storefront(shop)
+        .filter(stalled_since__isnull=False)
+        .values_list("tracking_number", flat=True)
+    )
+    rng = random.Random(4)
+    for _ in range(30):
+        event = trickle._parcel_update(shop, rng, timezone.now())
+        assert event.label.split()[0] not in stalled
+    moving = Shipment.objects.for_storefront(shop).exclude(status__in=sorted(FINAL))
+    assert moving.exists()
+
+
+@override_settings(DEBUG=False)
+def test_the_trickle_runs_with_debug_on_only():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_trickle", "--every", "1")
