@@ -50,6 +50,13 @@ class LostSale(TenantModel):
         ]
         indexes = [
             models.Index(fields=["storefront", "status", "-last_failed_at"], name="lost_sale_list"),
+            # The overview's unreachable buyers: the open sales' addresses, read from the index
+            # alone (payments.selectors.unreachable_open_sales).
+            models.Index(
+                fields=["storefront", "buyer_email"],
+                condition=models.Q(status="open"),
+                name="lost_sale_open_email",
+            ),
         ]
 
     def __str__(self):

@@ -69,9 +69,12 @@ def unreachable_open_sales(*, storefront: Storefront) -> int:
     suppressed = Suppression.objects.for_storefront(storefront).filter(
         email=Lower(OuterRef("buyer_email"))
     )
+    # No `attempts > 0` (what payments.stats counts from): a sale without an attempt exists only
+    # inside the transaction that records its first one; and without it, the partial index
+    # lost_sale_open_email answers alone.
     return (
         LostSale.objects.for_storefront(storefront)
-        .filter(status=LostSale.Status.OPEN, attempts__gt=0)
+        .filter(status=LostSale.Status.OPEN)
         .filter(Q(buyer_email="") | Exists(suppressed))
         .count()
     )
