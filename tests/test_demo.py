@@ -20,7 +20,7 @@ from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments import services as payments
 from payments.classification import classify
-from payments.models import LostSale
+from payments.models import DailyStat, LostSale
 from payments.providers import stripe
 from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
@@ -68,6 +68,8 @@ def test_the_history_has_sales_for_every_reason_in_every_state(shop, seeded):
     actions = shop.audit_logs.filter(action="lost_sale.marked_lost")
     assert actions.filter(actor__isnull=False).exists()
     assert actions.filter(actor__isnull=True).exists()
+    # The overview's daily statistics are built from the backdated sales.
+    assert DailyStat.objects.for_storefront(shop).filter(day__lt=timezone.localdate()).exists()
     # Nothing older than the recovery window is left open (the hourly expiry would close it).
     window = timezone.now() - timezone.timedelta(days=7)
     assert not sales(shop).filter(status="open", first_failed_at__lt=window).exists()
@@ -155,6 +157,7 @@ def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant
     history.wipe(tenant.storefront)
     assert not history.has_history(tenant.storefront)
     assert not Message.objects.for_storefront(tenant.storefront).exists()
+    assert not DailyStat.objects.for_storefront(tenant.storefront).exists()
     assert Storefront.objects.filter(pk=tenant.storefront.pk).exists()
 
 

@@ -37,7 +37,8 @@ from notifications.events import record_esp_event
 from notifications.models import Audience, EmailEvent, Message, Suppression
 from notifications.rendering import render
 from payments import services as payments
-from payments.models import LostSale, Payment, PaymentAttempt
+from payments import stats
+from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
 from payments.reasons import MERCHANT_ONLY, FailureReason
 from storefront_settings.models import (
     AuditLog,
@@ -146,7 +147,7 @@ def has_history(storefront: Storefront) -> bool:
 def wipe(storefront: Storefront) -> None:
     """Remove what the history (and the trickle) made; the storefront, its members, keys,
     secrets and settings stay."""
-    for model in (Message, Suppression, Payment, LostSale, Shipment, InboundEvent):
+    for model in (Message, Suppression, Payment, LostSale, DailyStat, Shipment, InboundEvent):
         model.objects.for_storefront(storefront).delete()
     AuditLog.objects.for_storefront(storefront).filter(action__startswith="lost_sale.").delete()
 
@@ -691,9 +692,9 @@ class _History:
 
 
 def rebuild_aggregates(storefront: Storefront) -> None:
-    """DAILY AGGREGATES: the overview's precomputed daily figures must be rebuilt here once
-    the history is backdated (the services kept them current for "today" as they ran). Call
-    payments' rebuild for the storefront at this one place when it exists."""
+    """The overview's daily statistics, recomputed from the backdated sales (the services kept
+    them as they went; a rebuild makes sure they match the dates moved since)."""
+    stats.rebuild(storefront=storefront)
 
 
 class _Stamps:
