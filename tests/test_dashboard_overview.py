@@ -401,3 +401,45 @@ def test_the_default_is_the_last_30_days_and_the_page_says_so(client, two_storef
     custom = get(client, **{"from": "2026-11-01", "to": "2026-11-03"}).content.decode()
     assert 'aria-current="true"' not in custom
     assert 'name="from" value="2026-11-01"' in custom
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_on_the_same_days_keep_the_statistics_exact(two_storefronts):
+    """Twelve workers at once, each recording a failure of the same six orders (newer amounts
+    win) and some paying: every change lands in the same few buckets, none is lost or counted
+    twice."""
+    import threading
+
+    from django.db import connection, transaction
+
+    sf = two_storefronts[0].storefront
+    start = at("2026-11-20T10:00:00")
+    barrier, errors = threading.Barrier(12), []
+
+    def work(k):
+        try:
+            barrier.wait()
+            for n in range(6):
+                with transaction.atomic():
+                    fail(sf, f"R-{n}", start + timedelta(minutes=k), amount=1000 + k,
+                         attempt_id=f"ch_{k}_{n}")  # fmt: skip
+            if k % 3 == 0:
+                with transaction.atomic():
+                    pay(sf, f"R-{k % 6}", start + timedelta(hours=1), amount=2000)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    kept = nonzero_stats(sf)
+    stats.rebuild(storefront=sf)
+    assert nonzero_stats(sf) == kept
+    totals = DailyStat.objects.for_storefront(sf).values_list("failed_count", "recoveries")
+    # Six sales; workers 0, 3, 6 and 9 paid R-0 and R-3 (each once, whichever came first).
+    assert [sum(column) for column in zip(*totals, strict=True)] == [6, 2]
