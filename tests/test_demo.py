@@ -264,6 +264,14 @@ def test_a_parcel_update_moves_the_parcel_one_step_and_repeats_no_checkpoint(cli
     assert shipment.checkpoints.count() == checkpoints + 1
 
 
+def test_new_orders_get_new_references_before_the_worker_has_seen_the_last_one(shop):
+    rng = random.Random(8)
+    first = trickle._new_failure(shop, rng, timezone.now())
+    second = trickle._new_failure(shop, rng, timezone.now())
+    assert first.label != second.label
+    assert not sales(shop).filter(order_reference__in=[first.label, second.label]).exists()
+
+
 def test_a_wrongly_signed_event_is_refused(client, shop):
     event = trickle.build_event(shop, random.Random(2), timezone.now())
     tampered = event.body.replace(b"ML-", b"MX-")

@@ -115,13 +115,19 @@ def _stripe(storefront, rng, event: dict, label: str, click_path: str = "") -> D
     )
 
 
+# The highest order number this process has used: the worker may not have processed the last
+# event yet when the next one is built, and the database would not know that number.
+_issued = {"number": 0}
+
+
 def _next_reference(storefront: Storefront) -> str:
     known = [
         *LostSale.objects.for_storefront(storefront).values_list("order_reference", flat=True),
         *Shipment.objects.for_storefront(storefront).values_list("order_reference", flat=True),
     ]
     numbers = [int(ref[3:]) for ref in known if ref.startswith("ML-") and ref[3:].isdigit()]
-    return demo.order_reference(max(numbers, default=20000) + 1)
+    _issued["number"] = max([*numbers, _issued["number"], 20000]) + 1
+    return demo.order_reference(_issued["number"])
 
 
 def _new_failure(storefront, rng, now) -> DemoEvent:
