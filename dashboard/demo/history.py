@@ -166,7 +166,8 @@ def configure(storefront: Storefront) -> None:
 
 def seed_history(storefront: Storefront, *, now: datetime | None = None, seed: int = SEED):
     """Fill an empty storefront with DAYS days of history ending at `now`."""
-    return _History(storefront, now or timezone.now(), random.Random(seed)).run()  # noqa: S311 - made-up data, not a secret
+    rng = random.Random(seed)  # noqa: S311 - made-up data, not a secret
+    return _History(storefront, now or timezone.now(), rng).run()
 
 
 class _History:
@@ -231,7 +232,7 @@ class _History:
 
     def _orders(self) -> list[tuple[str, datetime, demo.Order, tuple | None]]:
         """Every order the history talks about, numbered in time order: sales in trouble (about
-        four a day), shipments (about three a day) and the parcels every demo should show."""
+        three a day), shipments (about two a day) and the parcels every demo should show."""
         planned = []
         for day in range(DAYS, -1, -1):
             for kind, count in (("sale", self.rng.randint(2, 4)), ("ship", self.rng.randint(1, 3))):
@@ -315,10 +316,7 @@ class _History:
         pool = self.to_cover[recent]
         if pool:
             return pool.pop(self.rng.randrange(len(pool)))
-        reason = demo.pick_reason(self.rng)
-        if reason in pool:
-            pool.remove(reason)
-        return reason
+        return demo.pick_reason(self.rng)
 
     def _plan_recovery(self, order, payment, t0, last, *, clicked: bool) -> None:
         rng = self.rng
