@@ -515,7 +515,7 @@ def test_send_now_for_a_settled_sale_is_refused(client, open_sale, alpha):
 def test_stop_the_sequence(client, open_sale, alpha):
     url = f"/app/alpha/lost-sales/{open_sale.pk}/stop/"
     response = client.post(url, follow=True)
-    assert "4 scheduled email(s) stopped." in response.content.decode()
+    assert "4 scheduled emails stopped." in response.content.decode()
     group = Message.objects.for_storefront(alpha.storefront).filter(group=open_sale.group)
     assert set(group.values_list("status", flat=True)) == {Message.Status.CANCELLED}
     entry = audit(alpha.storefront, "lost_sale.sequence_stopped").get()

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
@@ -173,7 +174,10 @@ def stop_sequence(request, pk):
     sale = scoped_or_404(LostSale, request.storefront, pk=pk)
     stopped = payments.stop_recovery(lost_sale=sale, actor=request.user)
     if stopped:
-        messages.success(request, _("%(count)d scheduled email(s) stopped.") % {"count": stopped})
+        text = ngettext(
+            "%(count)d scheduled email stopped.", "%(count)d scheduled emails stopped.", stopped
+        )
+        messages.success(request, text % {"count": stopped})
     else:
         messages.info(request, _("Nothing was scheduled for this sale: no email to stop."))
     return _back(request, sale)
