@@ -107,6 +107,24 @@ def test_the_overview_links_filter_by_status_stalled_and_late(client, tenants):
 
 
 @pytest.mark.django_db
+def test_the_overview_counts_match_the_lists_they_link_to(client, tenants):
+    alpha, _ = tenants
+    sf = alpha.storefront
+    still_late = ship(sf, "6A12345678901", order_reference="still-late")
+    delivered_late = ship(sf, "6A12345678902", order_reference="delivered-late")
+    services.apply_signal(
+        storefront=sf, signal=update(point("delivered"), number=delivered_late.tracking_number)
+    )
+    flag(still_late, late_since=timezone.now())
+    flag(delivered_late, late_since=timezone.now())
+    overview = client.get("/app/alpha/").content.decode()
+    assert 'data-figure="late" data-value="1"' in overview
+    # A parcel delivered late needs nothing more: the list the count links to leaves it out.
+    assert listed(client.get("/app/alpha/shipments/", {"late": "true"})) == ["still-late"]
+    assert "delivered-late" in listed(client.get("/app/alpha/shipments/", {"late": "false"}))
+
+
+@pytest.mark.django_db
 def test_the_period_and_dates_in_the_shops_time_zone(client, tenants):
     alpha, _ = tenants
     sf = alpha.storefront  # Europe/Paris

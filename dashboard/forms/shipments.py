@@ -14,6 +14,7 @@ from dashboard.api import ShipmentFilter
 from notifications.services import normalise_email
 from tracking.carriers import normalise_tracking_number
 from tracking.imports import read_rows
+from tracking.selectors import ATTENTION
 from tracking.statuses import ShipmentStatus
 
 PERIODS = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days"))]
@@ -124,7 +125,10 @@ class ShipmentListFilter(ShipmentFilter):
         return any(self.form.cleaned_data.get(name) not in (None, "") for name in names)
 
     def flagged(self, queryset, name, value):
-        return queryset.filter(**{f"{name}__isnull": value != "true"})
+        # The overview's conditions, so its counts and the lists they link to agree: "late"
+        # is a parcel still on its way past its promised date (one delivered late is done).
+        condition = ATTENTION[name.removesuffix("_since")]
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
 
     def in_period(self, queryset, name, value):
         # "Last 7 days" is today and the 6 days before it, in the shop's calendar.
