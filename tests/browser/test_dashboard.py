@@ -193,3 +193,26 @@ def test_the_other_pages_render(page, log_in, screenshot, shop):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (name, page.evaluate(WIDER_THAN_THE_SCREEN))
         screenshot(page, name)
+
+
+def test_a_french_merchant_sees_french(browser, live_server, screenshot, shop):
+    from tests.conftest import PASSWORD
+
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_label("E-mail").fill(shop.owner.username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/app/alpha/")
+    sections = page.get_by_role("navigation", name="Rubriques")
+    assert (
+        sections.inner_text().split()
+        == "Alpha Vue d'ensemble Ventes perdues Expéditions E-mails Réglages".split()
+    )
+    assert page.locator('[data-figure="recovered_revenue"]').inner_text() == "45,50\xa0€"
+    screenshot(page, "overview-fr")
+    page.goto("/app/alpha/settings/recovery/")
+    screenshot(page, "settings-recovery-fr")
+    context.close()
