@@ -12,9 +12,10 @@ time, and a success is final, so any order of the same events gives the same sta
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 from urllib.parse import quote
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -345,7 +346,10 @@ def retry_target(lost_sale: LostSale) -> str:
 def amount_display(amount: int | None, currency: str, locale: str) -> str:
     if amount is None or not currency:
         return ""
-    return format_currency(amount / 100, currency, locale=locale)
+    # Amounts are in the currency's minor unit, as providers send them: cents for EUR, yen
+    # for JPY (no decimals), fils for KWD (three).
+    major = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=locale)
 
 
 def _emails_buyer(lost_sale: LostSale, policy: RecoveryPolicy) -> bool:

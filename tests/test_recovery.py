@@ -324,3 +324,17 @@ def test_the_daily_digest_goes_at_eight_local_time_once(alpha):
     digest = messages(alpha, kind="merchant_daily_digest").get()
     assert digest.context["count"] == 1
     assert digest.context["failures"][0]["reason"] == "insufficient_funds"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "shown"),
+    [
+        (8900, "EUR", "fr", "89,00\xa0€"),
+        (8900, "USD", "en", "$89.00"),
+        (8900, "JPY", "en", "¥8,900"),  # the yen has no minor unit
+        (8900, "KWD", "en", "KWD8.900"),  # three decimals
+        (None, "EUR", "fr", ""),
+    ],
+)
+def test_amounts_are_shown_in_the_currencys_own_minor_unit(amount, currency, locale, shown):
+    assert services.amount_display(amount, currency, locale) == shown
