@@ -172,3 +172,18 @@ def test_a_viewer_gets_403_on_every_post(client, worlds):
         path = fill(route, name, "alpha", mine)
         assert client.post(path).status_code == 403, f"POST {path} ({name})"
     assert AuditLog.objects.for_storefront(alpha.storefront).count() == before
+
+
+@pytest.mark.django_db
+def test_every_dashboard_post_needs_the_csrf_token(worlds):
+    from django.test import Client
+
+    alpha, mine, _, _ = worlds
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alpha.owner)
+    before = AuditLog.objects.for_storefront(alpha.storefront).count()
+    for route, name in routes("app/<slug:slug>/"):
+        path = fill(route, name, "alpha", mine)
+        assert client.post(path).status_code == 403, f"POST {path} ({name}) without a token"
+    assert client.post("/logout/").status_code == 403
+    assert AuditLog.objects.for_storefront(alpha.storefront).count() == before
