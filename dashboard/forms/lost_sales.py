@@ -5,25 +5,18 @@ amount is typed as the merchant reads prices ("50", "49,90"), not in cents.
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.forms.periods import ANY_TIME, PERIODS, StorefrontListFilterForm, add_day_fields
 from payments.models import LostSale
 from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
-
-PERIODS = [
-    ("", _("Any time")),
-    ("7", _("Last 7 days")),
-    ("30", _("Last 30 days")),
-    ("90", _("Last 90 days")),
-]
 
 # ?sort= whitelist → ORDER BY. Every order ends on the primary key, so rows with equal values
 # keep one order from page to page (no sale shown twice or skipped between two pages).
@@ -49,7 +42,7 @@ _AMOUNT = re.compile(r"(?P<units>\d{1,12})(?:[.,](?P<fraction>\d+))?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
-class LostSaleFilterForm(forms.Form):
+class LostSaleFilterForm(StorefrontListFilterForm):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -60,7 +53,7 @@ class LostSaleFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any reason")), *FailureReason.choices],
     )
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=[ANY_TIME, *PERIODS])
     min_amount = forms.CharField(
         label=_("Minimum amount"),
         required=False,
@@ -78,9 +71,7 @@ class LostSaleFilterForm(forms.Form):
     )
 
     def __init__(self, data, *, storefront: Storefront, now: datetime | None = None):
-        super().__init__(data)
-        self.storefront = storefront
-        self.now = now or timezone.now()
+        super().__init__(data, storefront=storefront, now=now)
         self.currency = storefront.currency
 
     def clean_min_amount(self) -> int | None:
@@ -98,17 +89,6 @@ class LostSaleFilterForm(forms.Form):
             )
         return int(Decimal(f"{match['units']}.{fraction or '0'}").scaleb(digits))
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if cleaned.get("period") and (start or end):
-            raise forms.ValidationError(
-                _("Choose a period or dates, not both."), code="period_and_dates"
-            )
-        if start and end and start > end:
-            self.add_error("to", _("The end date is before the start date."))
-        return cleaned
-
     @property
     def sort_key(self) -> str:
         if self.is_bound and self.is_valid() and self.cleaned_data.get("sort"):
@@ -121,10 +101,6 @@ class LostSaleFilterForm(forms.Form):
         names = ("status", "reason", "period", "from", "to", "min_amount", "q")
         return any(self.cleaned_data.get(name) not in (None, "") for name in names)
 
-    def _local_midnight(self, day: date) -> datetime:
-        # Built as a wall-clock time in the shop's zone, so a daylight-saving day is handled.
-        return datetime.combine(day, time.min, tzinfo=self.storefront.zone)
-
     def filter(self, queryset: QuerySet) -> QuerySet:
         """The queryset narrowed and ordered by the valid form."""
         data = self.cleaned_data
@@ -132,17 +108,7 @@ class LostSaleFilterForm(forms.Form):
             queryset = queryset.filter(status=data["status"])
         if data["reason"]:
             queryset = queryset.filter(reason=data["reason"])
-        if data["period"]:
-            # "Last 7 days" is today and the 6 days before it, in the shop's calendar.
-            today = self.now.astimezone(self.storefront.zone).date()
-            since = today - timedelta(days=int(data["period"]) - 1)
-            queryset = queryset.filter(last_failed_at__gte=self._local_midnight(since))
-        if data["from"]:
-            queryset = queryset.filter(last_failed_at__gte=self._local_midnight(data["from"]))
-        if data["to"]:
-            # The end date is included: everything before the next local midnight.
-            end = self._local_midnight(data["to"] + timedelta(days=1))
-            queryset = queryset.filter(last_failed_at__lt=end)
+        queryset = self.filter_dates(queryset, "last_failed_at")
         if data["min_amount"] is not None:
             queryset = queryset.filter(amount__gte=data["min_amount"])
         if data["q"]:
@@ -153,13 +119,4 @@ class LostSaleFilterForm(forms.Form):
         return queryset.order_by(*SORTS[self.sort_key])
 
 
-def _day_field(label) -> forms.DateField:
-    # ISO on the way out too, the only format a browser's date input reads.
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    return forms.DateField(label=label, required=False, widget=widget)
-
-
-# "from" is a Python keyword, so these two cannot be declared in the class body; the URL keeps
-# the plain words (?from=2026-11-01&to=2026-11-30).
-LostSaleFilterForm.base_fields["from"] = _day_field(_("From"))
-LostSaleFilterForm.base_fields["to"] = _day_field(_("To"))
+add_day_fields(LostSaleFilterForm)

@@ -5,25 +5,18 @@ The log's filters keep the lost sales list's habits: the same parameter names (?
 wrong with a filter rather than a silently ignored one.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.forms.periods import ANY_TIME, PERIODS, StorefrontListFilterForm, add_day_fields
 from notifications.models import Audience, Message
 from notifications.rendering import available_templates
 from notifications.services import normalise_email
 from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
-
-PERIODS = [
-    ("", _("Any time")),
-    ("7", _("Last 7 days")),
-    ("30", _("Last 30 days")),
-    ("90", _("Last 90 days")),
-]
 
 KINDS = {
     "payment_recovery": _("Payment recovery emails"),
@@ -84,7 +77,7 @@ def _template_choices():
     return [("", _("Any email")), *((name, describe_template(name)) for name in names)]
 
 
-class MessageFilterForm(forms.Form):
+class MessageFilterForm(StorefrontListFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *Message.Status.choices]
     )
@@ -100,7 +93,7 @@ class MessageFilterForm(forms.Form):
         label=_("Kind"), required=False, choices=[("", _("Any kind")), *KINDS.items()]
     )
     template = forms.ChoiceField(label=_("Email"), required=False)
-    period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=[ANY_TIME, *PERIODS])
     q = forms.CharField(
         label=_("Recipient"),
         required=False,
@@ -109,28 +102,11 @@ class MessageFilterForm(forms.Form):
     )
 
     def __init__(self, data, *, storefront: Storefront, now: datetime | None = None):
-        super().__init__(data)
-        self.storefront = storefront
-        self.now = now or timezone.now()
+        super().__init__(data, storefront=storefront, now=now)
         self.fields["template"].choices = _template_choices()
 
     def clean_q(self) -> str:
         return normalise_email(self.cleaned_data["q"])
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if cleaned.get("period") and (start or end):
-            raise forms.ValidationError(
-                _("Choose a period or dates, not both."), code="period_and_dates"
-            )
-        if start and end and start > end:
-            self.add_error("to", _("The end date is before the start date."))
-        return cleaned
-
-    def _local_midnight(self, day: date) -> datetime:
-        # Built as a wall-clock time in the shop's zone, so a daylight-saving day is handled.
-        return datetime.combine(day, time.min, tzinfo=self.storefront.zone)
 
     def filter(self, queryset: QuerySet) -> QuerySet:
         """The queryset narrowed by the valid form, newest first.
@@ -145,36 +121,14 @@ class MessageFilterForm(forms.Form):
             queryset = queryset.filter(delivery__in=OUTCOMES[data["outcome"]][1])
             if data["outcome"] == "none":
                 queryset = queryset.filter(status=Message.Status.SENT)
-        if data["period"]:
-            # "Last 7 days" is today and the 6 days before it, in the shop's calendar; what is
-            # scheduled for later still shows.
-            today = self.now.astimezone(self.storefront.zone).date()
-            since = today - timedelta(days=int(data["period"]) - 1)
-            queryset = queryset.filter(send_at__gte=self._local_midnight(since))
-        if data["from"]:
-            queryset = queryset.filter(send_at__gte=self._local_midnight(data["from"]))
-        if data["to"]:
-            # The end date is included: everything before the next local midnight.
-            queryset = queryset.filter(
-                send_at__lt=self._local_midnight(data["to"] + timedelta(days=1))
-            )
+        # A period has no end: what is scheduled for later still shows.
+        queryset = self.filter_dates(queryset, "send_at")
         if data["q"]:
             queryset = queryset.filter(Q(to__icontains=data["q"]))
         return queryset.order_by("-send_at", "-pk")
 
 
-# "from" is a Python keyword, so these two cannot be declared in the class body; the URL keeps
-# the plain words (?from=2026-11-01&to=2026-11-30), as on the lost sales list.
-MessageFilterForm.base_fields["from"] = forms.DateField(
-    label=_("From"),
-    required=False,
-    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-)
-MessageFilterForm.base_fields["to"] = forms.DateField(
-    label=_("To"),
-    required=False,
-    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-)
+add_day_fields(MessageFilterForm)
 
 
 class SuppressionSearchForm(forms.Form):

@@ -11,15 +11,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.forms.periods import PERIODS as PRESETS
+from dashboard.forms.periods import add_day_fields
 from storefront_settings.models import Storefront
 
 DEFAULT_PERIOD = "30"
 CUSTOM = "custom"
-PRESETS = [
-    ("7", _("Last 7 days")),
-    ("30", _("Last 30 days")),
-    ("90", _("Last 90 days")),
-]
 PERIODS = [*PRESETS, (CUSTOM, _("Chosen dates"))]
 # A custom range is drawn day by day: keep it to a year.
 MAX_DAYS = 366
@@ -73,10 +70,4 @@ class PeriodForm(forms.Form):
         return self.cleaned_data["start"], self.cleaned_data["end"]
 
 
-# "from" is a Python keyword, so these two cannot be declared in the class body.
-PeriodForm.base_fields["from"] = forms.DateField(
-    label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-)
-PeriodForm.base_fields["to"] = forms.DateField(
-    label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-)
+add_day_fields(PeriodForm)

@@ -1,7 +1,6 @@
 """The shipments list's filters and the CSV upload form."""
 
 import csv
-from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -11,13 +10,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.api import ShipmentFilter
+from dashboard.forms.periods import PERIODS, PeriodOrDatesForm, in_dates
 from notifications.services import normalise_email
 from tracking.carriers import normalise_tracking_number
 from tracking.imports import read_rows
 from tracking.selectors import ATTENTION
 from tracking.statuses import ShipmentStatus
 
-PERIODS = [("7", _("Last 7 days")), ("30", _("Last 30 days")), ("90", _("Last 90 days"))]
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
 
 # Problems first when sorted by status: what a merchant sorts by status to find.
@@ -57,20 +56,6 @@ SORTS = {
 DEFAULT_SORT = "-created"
 
 
-class ShipmentListForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        # The same rules as the lost sales list.
-        if cleaned.get("period") and (start or end):
-            raise forms.ValidationError(
-                _("Choose a period or dates, not both."), code="period_and_dates"
-            )
-        if start and end and start > end:
-            self.add_error("to", _("The end date is before the start date."))
-        return cleaned
-
-
 class ShipmentListFilter(ShipmentFilter):
     """The API's shipment filter (status, carrier) with what a person types in a page: a period
     or dates in the shop's time zone, a search box, a sort order, and strict yes/no flags (the
@@ -96,7 +81,8 @@ class ShipmentListFilter(ShipmentFilter):
     )
 
     class Meta(ShipmentFilter.Meta):
-        form = ShipmentListForm
+        # The same rules as the lost sales list: a period or dates, the end not before the start.
+        form = PeriodOrDatesForm
         fields = ["status", "carrier"]
 
     def __init__(self, data=None, *args, storefront, now=None, **kwargs):
@@ -131,21 +117,19 @@ class ShipmentListFilter(ShipmentFilter):
         return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
 
     def in_period(self, queryset, name, value):
-        # "Last 7 days" is today and the 6 days before it, in the shop's calendar.
-        today = self.now.astimezone(self.storefront.zone).date()
-        since = today - timedelta(days=int(value) - 1)
-        return queryset.filter(shipped_at__gte=self._local_midnight(since))
+        return self._shipped(queryset, period=value)
 
     def on_or_after(self, queryset, name, value):
-        return queryset.filter(shipped_at__gte=self._local_midnight(value))
+        return self._shipped(queryset, start=value)
 
     def on_or_before(self, queryset, name, value):
-        # The end date is included: everything before the next local midnight.
-        return queryset.filter(shipped_at__lt=self._local_midnight(value + timedelta(days=1)))
+        return self._shipped(queryset, end=value)
 
-    def _local_midnight(self, day):
-        # Built as a wall-clock time in the shop's zone, so a daylight-saving day is handled.
-        return datetime.combine(day, time.min, tzinfo=self.storefront.zone)
+    def _shipped(self, queryset, **period_or_dates):
+        # Days in the shop's calendar, the end date included, as on the other lists.
+        return in_dates(
+            queryset, "shipped_at", zone=self.storefront.zone, now=self.now, **period_or_dates
+        )
 
     def search(self, queryset, name, value):
         # Exact matches, each answered by an index on a big shop: the tracking number as
