@@ -2,7 +2,6 @@
 about it (send the next recovery email now, stop the emails, mark it lost)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import formats, timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from dashboard.access import member_view, scoped_or_404
 from dashboard.api import messages_by_sale
 from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
+from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale, PaymentAttempt, PaymentReference
@@ -20,8 +20,9 @@ from payments.services import amount_display
 
 PAGE_SIZE = 25
 
-# The sortable columns: ?sort=<key> ascending, ?sort=-<key> descending.
+# The sortable columns; newest, largest, open first on the first click: what a merchant looks for.
 SORTABLE = ("date", "amount", "status")
+ASCENDING_FIRST = ("status",)
 
 
 @member_view
@@ -34,33 +35,19 @@ def lost_sales(request):
         # that silently ignored a filter would pass for the filtered one.
         return render(request, "dashboard/lost_sales/list.html", context, status=400)
     sales = form.filter(LostSale.objects.for_storefront(current))
-    page = Paginator(sales, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, sales, PAGE_SIZE)
     locale = current.language
     context.update(
         listed=True,
         page=page,
         sort=form.sort_key,
-        columns=_sort_links(form.sort_key),
+        columns=sort_links(SORTABLE, form.sort_key, ascending_first=ASCENDING_FIRST),
         filtering=form.is_filtering,
         rows=[
             (sale, amount_display(sale.amount, sale.currency, locale)) for sale in page.object_list
         ],
     )
     return render(request, "dashboard/lost_sales/list.html", context)
-
-
-def _sort_links(current: str) -> dict[str, dict]:
-    """Per sortable column: the ?sort= value its header links to, and how it sorts now."""
-    columns = {}
-    for key in SORTABLE:
-        if current == key:
-            columns[key] = {"next": f"-{key}", "aria": "ascending"}
-        elif current == f"-{key}":
-            columns[key] = {"next": key, "aria": "descending"}
-        else:
-            # Newest, largest, open first on the first click: what a merchant looks for.
-            columns[key] = {"next": f"-{key}" if key != "status" else key, "aria": ""}
-    return columns
 
 
 @member_view

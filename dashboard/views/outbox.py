@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
 from django.db.models.fields.json import KT
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from dashboard.forms.outbox import (
     SuppressionSearchForm,
     describe_template,
 )
+from dashboard.views.lists import page_of
 from notifications import rendering
 from notifications import services as notifications
 from notifications.models import EmailEvent, Message, Suppression
@@ -189,7 +189,7 @@ def message_log(request):
         .annotate(step=KT("context__step"), steps=KT("context__steps"))
     )
     queryset = form.filter(queryset) if valid else queryset.none()
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, queryset, PAGE_SIZE)
     return render(
         request,
         "dashboard/outbox/messages.html",
@@ -319,7 +319,7 @@ def _suppression_list(request, *, add_form=None, error="", status=200):
     else:
         queryset = queryset.none()
         status = 400
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, queryset, PAGE_SIZE)
     rows = [
         (suppression, REASON_WORDS[suppression.reason], notifications.can_lift(suppression))
         for suppression in page.object_list

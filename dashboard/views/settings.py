@@ -7,7 +7,6 @@ with a 400, and changes nothing; a valid one saves through a storefront_settings
 leaves one audit row naming the changed fields, then redirects back with a flash message."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from dashboard.forms.settings import (
     SendingForm,
     ShipmentPolicyForm,
 )
+from dashboard.views.lists import page_of
 from payments.reasons import FailureReason
 from payments.services import amount_display
 from storefront_settings import services
@@ -354,7 +354,7 @@ def audit(request):
     if not valid:
         entries = entries.none()
     entries = entries.select_related("actor").order_by("-created_at", "-pk")
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, entries, AUDIT_PAGE_SIZE)
     return render(
         request,
         "dashboard/settings/audit.html",

@@ -1,5 +1,4 @@
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -11,6 +10,7 @@ from dashboard.forms.shipments import (
     ShipmentImportForm,
     ShipmentListFilter,
 )
+from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
 from tracking import services as tracking
 from tracking.carriers import Carrier, tracking_url
@@ -42,8 +42,9 @@ SAMPLE_CSV = (
 )
 
 
-# The sortable columns: ?sort=<key> ascending, ?sort=-<key> descending.
+# The sortable columns; newest, problems, soonest promised first on the first click.
 SORTABLE = ("created", "status", "updated", "promised")
+ASCENDING_FIRST = ("status", "promised")
 
 
 @member_view
@@ -65,30 +66,15 @@ def shipments(request):
         # The page is still drawn, with the form and what is wrong with it, but no list: a list
         # that silently ignored a filter would pass for the filtered one.
         return render(request, "dashboard/shipments/list.html", context, status=400)
-    page = Paginator(filtered.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, filtered.qs, PAGE_SIZE)
     context.update(
         page=page,
         sort=filtered.sort_key,
-        columns=_sort_links(filtered.sort_key),
+        columns=sort_links(SORTABLE, filtered.sort_key, ascending_first=ASCENDING_FIRST),
         filtering=filtered.is_filtering,
         rows=[(shipment, STATUS_BADGES.get(shipment.status, "")) for shipment in page],
     )
     return render(request, "dashboard/shipments/list.html", context)
-
-
-def _sort_links(current: str) -> dict[str, dict]:
-    """Per sortable column: the ?sort= value its header links to, and how it sorts now."""
-    columns = {}
-    for key in SORTABLE:
-        if current == key:
-            columns[key] = {"next": f"-{key}", "aria": "ascending"}
-        elif current == f"-{key}":
-            columns[key] = {"next": key, "aria": "descending"}
-        else:
-            # Newest, problems, soonest promised first on the first click.
-            first = key if key in ("status", "promised") else f"-{key}"
-            columns[key] = {"next": first, "aria": ""}
-    return columns
 
 
 @member_view
