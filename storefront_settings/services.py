@@ -403,38 +403,40 @@ def _save_changes(*, storefront, actor, row, values: dict, fields: tuple, action
     return changed
 
 
-@transaction.atomic
-def update_brand_and_trust(*, storefront: Storefront, actor, values: dict) -> dict:
-    """Change the shop's name, brand and the trust details its buyers see in every email."""
+def _update_storefront(*, storefront: Storefront, actor, values: dict, fields, action) -> dict:
+    # Saved on a locked copy of the row, then copied onto the caller's storefront, so the page
+    # that made the change shows it (its header, the shop's name) without a second read.
     row = Storefront.objects.select_for_update().get(pk=storefront.pk)
     changed = _save_changes(
-        storefront=row,
-        actor=actor,
-        row=row,
-        values=values,
-        fields=BRAND_AND_TRUST_FIELDS,
-        action="storefront.brand_changed",
+        storefront=row, actor=actor, row=row, values=values, fields=fields, action=action
     )
     for field in changed:
         setattr(storefront, field, getattr(row, field))
     return changed
+
+
+@transaction.atomic
+def update_brand_and_trust(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Change the shop's name, brand and the trust details its buyers see in every email."""
+    return _update_storefront(
+        storefront=storefront,
+        actor=actor,
+        values=values,
+        fields=BRAND_AND_TRUST_FIELDS,
+        action="storefront.brand_changed",
+    )
 
 
 @transaction.atomic
 def update_sending_guards(*, storefront: Storefront, actor, values: dict) -> dict:
     """Change the quiet hours and the daily cap of buyer emails."""
-    row = Storefront.objects.select_for_update().get(pk=storefront.pk)
-    changed = _save_changes(
-        storefront=row,
+    return _update_storefront(
+        storefront=storefront,
         actor=actor,
-        row=row,
         values=values,
         fields=SENDING_FIELDS,
         action="storefront.sending_changed",
     )
-    for field in changed:
-        setattr(storefront, field, getattr(row, field))
-    return changed
 
 
 def _locked_settings_row(model, storefront: Storefront):
