@@ -237,6 +237,24 @@ def _edit_page(request, *, form, save, template: str, url_name: str, editable=No
     )
 
 
+def _storefront_page(request, page: str, form, update, **context):
+    """An edit page of the storefront's own settings, saved by `update`, a storefront_settings
+    service taking (storefront, actor, values). Its template is settings/<page>.html and its
+    URL name settings-<page>."""
+
+    def save(values):
+        return update(storefront=request.storefront, actor=request.user, values=values)
+
+    return _edit_page(
+        request,
+        form=form,
+        save=save,
+        template=f"dashboard/settings/{page}.html",
+        url_name=f"settings-{page}",
+        **context,
+    )
+
+
 def _posted(request):
     # Bound on every POST, even one with no field ticked, so it is validated, not shown afresh.
     return request.POST if request.method == "POST" else None
@@ -258,14 +276,11 @@ def index(request):
 def brand(request):
     current = request.storefront
     form = BrandForm(_posted(request), instance=_fresh_storefront(current))
-    return _edit_page(
+    return _storefront_page(
         request,
-        form=form,
-        save=lambda values: services.update_brand_and_trust(
-            storefront=current, actor=request.user, values=values
-        ),
-        template="dashboard/settings/brand.html",
-        url_name="settings-brand",
+        "brand",
+        form,
+        services.update_brand_and_trust,
         groups=[(title, [form[name] for name in names]) for title, names in BRAND_GROUPS],
     )
 
@@ -276,15 +291,7 @@ def recovery(request):
     current = request.storefront
     policy = RecoveryPolicy.for_storefront(current)
     form = RecoveryPolicyForm(_posted(request), policy=policy, storefront=current)
-    return _edit_page(
-        request,
-        form=form,
-        save=lambda values: services.update_recovery_policy(
-            storefront=current, actor=request.user, values=values
-        ),
-        template="dashboard/settings/recovery.html",
-        url_name="settings-recovery",
-    )
+    return _storefront_page(request, "recovery", form, services.update_recovery_policy)
 
 
 @edit_methods
@@ -292,15 +299,7 @@ def recovery(request):
 def shipments(request):
     current = request.storefront
     form = ShipmentPolicyForm(_posted(request), instance=ShipmentPolicy.for_storefront(current))
-    return _edit_page(
-        request,
-        form=form,
-        save=lambda values: services.update_shipment_policy(
-            storefront=current, actor=request.user, values=values
-        ),
-        template="dashboard/settings/shipments.html",
-        url_name="settings-shipments",
-    )
+    return _storefront_page(request, "shipments", form, services.update_shipment_policy)
 
 
 @edit_methods
@@ -308,15 +307,7 @@ def shipments(request):
 def sending(request):
     current = request.storefront
     form = SendingForm(_posted(request), instance=_fresh_storefront(current))
-    return _edit_page(
-        request,
-        form=form,
-        save=lambda values: services.update_sending_guards(
-            storefront=current, actor=request.user, values=values
-        ),
-        template="dashboard/settings/sending.html",
-        url_name="settings-sending",
-    )
+    return _storefront_page(request, "sending", form, services.update_sending_guards)
 
 
 @edit_methods
