@@ -92,6 +92,8 @@ class Message(TenantModel):
             ),
             # The daily cap: recent messages to one recipient.
             models.Index(fields=["storefront", "to", "last_attempt_at"], name="message_recipient"),
+            # The dashboard's log of a storefront's emails, newest first.
+            models.Index(fields=["storefront", "-send_at", "-id"], name="message_log"),
         ]
 
     def __str__(self):

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from inbound.models import InboundEvent
@@ -57,6 +58,14 @@ class LostSale(TenantModel):
                 condition=models.Q(status="open"),
                 name="lost_sale_open_email",
             ),
+            # The dashboard's list, newest first (its default order and its date filters), and
+            # its search box: an order reference or an address, in any case.
+            models.Index(fields=["storefront", "-last_failed_at", "-id"], name="lost_sale_recent"),
+            models.Index(
+                fields=["storefront", "reason", "-last_failed_at"], name="lost_sale_reason"
+            ),
+            models.Index("storefront", Upper("order_reference"), name="lost_sale_order"),
+            models.Index("storefront", Upper("buyer_email"), name="lost_sale_email"),
         ]
 
     def __str__(self):
