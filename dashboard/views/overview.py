@@ -176,32 +176,22 @@ def _chart(storefront, by_day) -> dict:
     }
 
 
+# The parcels to look at: each figure's name (its key in tracking's attention counts), its
+# label, and the shipments list's filter that lists those parcels.
+SHIPMENT_FIGURES = [
+    ("stalled", _("Stalled"), {"stalled": "true"}),
+    ("late", _("Late"), {"late": "true"}),
+    ("exception", _("Problem in delivery"), {"status": "exception"}),
+]
+
+
 def _shipment_figures(storefront) -> list[Figure]:
     locale = storefront.language
     counts = tracking.attention_counts(storefront=storefront)
     shipments = reverse("dashboard:shipments", args=[storefront.slug])
     return [
-        Figure(
-            "stalled",
-            _("Stalled"),
-            _count(counts["stalled"], locale),
-            counts["stalled"],
-            _link(shipments, stalled="true"),
-        ),
-        Figure(
-            "late",
-            _("Late"),
-            _count(counts["late"], locale),
-            counts["late"],
-            _link(shipments, late="true"),
-        ),
-        Figure(
-            "exception",
-            _("Problem in delivery"),
-            _count(counts["exception"], locale),
-            counts["exception"],
-            _link(shipments, status="exception"),
-        ),
+        Figure(name, label, _count(counts[name], locale), counts[name], _link(shipments, **query))
+        for name, label, query in SHIPMENT_FIGURES
     ]
 
 
