@@ -1,3 +1,4 @@
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -58,14 +59,19 @@ class LostSale(TenantModel):
                 condition=models.Q(status="open"),
                 name="lost_sale_open_email",
             ),
-            # The dashboard's list, newest first (its default order and its date filters), and
-            # its search box: an order reference or an address, in any case.
+            # The dashboard's list, newest first (its default order and its date filters)...
             models.Index(fields=["storefront", "-last_failed_at", "-id"], name="lost_sale_recent"),
             models.Index(
                 fields=["storefront", "reason", "-last_failed_at"], name="lost_sale_reason"
             ),
-            models.Index("storefront", Upper("order_reference"), name="lost_sale_order"),
-            models.Index("storefront", Upper("buyer_email"), name="lost_sale_email"),
+            # ...and its search box, any part of an order reference or an address in any case
+            # (icontains: UPPER(…) LIKE '%…%'), answered from trigrams rather than by a scan.
+            GinIndex(
+                OpClass(Upper("order_reference"), name="gin_trgm_ops"), name="lost_sale_order_trgm"
+            ),
+            GinIndex(
+                OpClass(Upper("buyer_email"), name="gin_trgm_ops"), name="lost_sale_email_trgm"
+            ),
         ]
 
     def __str__(self):

@@ -56,6 +56,9 @@ class Shipment(TenantModel):
             models.Index(fields=["storefront", "tracking_number"], name="shipment_number"),
             models.Index(fields=["storefront", "-created_at"], name="shipment_list"),
             models.Index(fields=["storefront", "order_reference"], name="shipment_order"),
+            # The dashboard's search by the buyer's address and its period filter.
+            models.Index(fields=["storefront", "buyer_email"], name="shipment_buyer"),
+            models.Index(fields=["storefront", "-shipped_at"], name="shipment_shipped"),
             # The watchers' sweeps: only parcels still moving, not yet flagged.
             models.Index(
                 fields=["last_news_at"],
