@@ -2,14 +2,16 @@
 
 What it measures: the latency of `GET /app/<slug>/` (dashboard.views.overview: the session and
 membership checks, the period's figures from the daily statistics of payments.stats, the
-unreachable buyers, the parcels needing attention from tracking's partial indexes, the SVG
-chart and the reasons table) with one storefront holding --payments payments (default one
-million) and --shipments shipments (default 200,000), for the default period (30 days) and for
-90 days; and, as the baseline measured the same way in the same run on the same server,
-`GET /healthz` (a database SELECT 1 and a broker ping). Each is --loads sequential requests
-(default 50, one client, after untimed warm-up requests from 16 clients so every gunicorn
-worker has its templates loaded): p50 and p99 (nearest rank), and page / healthz medians.
-Every response must be a 200 showing the figures (`data-figure="failed_count"`), and the page's
+unreachable buyers, the parcels needing attention from tracking's partial indexes, the SVG chart
+and the reasons table) with one storefront holding --payments payments (default one million) and
+--shipments shipments (default 200,000), for the default period (30 days) and for 90 days; and,
+as the baseline measured the same way in the same run on the same server, `GET /healthz` (a
+database SELECT 1 and a broker ping). Also measured the same way: the lists the overview links
+to over the same storefront (lost sales: default, searched by part of an order reference, one
+reason over 30 days; shipments: default, still late). Each is --loads sequential requests
+(default 50, one client, after untimed warm-up requests from 16 clients so every gunicorn worker
+has its templates loaded): p50 and p99 (nearest rank), and page / healthz medians. Every
+response must be a 200 showing the figures (`data-figure="failed_count"`), and the page's
 figures must equal the same figures computed by a full scan of the sales (checked once, in
 process): otherwise it exits with status 1.
 
@@ -375,6 +377,25 @@ def run_http(args, port: int, log_path: Path, cookie: str, slug: str) -> list[di
         "overview (90 days)": common.Request(
             "GET", f"/app/{slug}/?period=90", page, headers=headers
         ),
+        # The lists the overview links to, over the same big storefront.
+        "lost sales list": common.Request(
+            "GET", f"/app/{slug}/lost-sales/", b'class="count"', headers=headers
+        ),
+        "lost sales, search": common.Request(
+            "GET", f"/app/{slug}/lost-sales/?q=%231000042", b'class="count"', headers=headers
+        ),
+        "lost sales, reason": common.Request(
+            "GET",
+            f"/app/{slug}/lost-sales/?reason=insufficient_funds&period=30",
+            b'class="count"',
+            headers=headers,
+        ),
+        "shipments list": common.Request(
+            "GET", f"/app/{slug}/shipments/", b'class="count"', headers=headers
+        ),
+        "shipments, late": common.Request(
+            "GET", f"/app/{slug}/shipments/?late=true", b'class="count"', headers=headers
+        ),
         "healthz": common.Request("GET", "/healthz", b'"ok"'),
     }
     for name, request in endpoints.items():
@@ -413,12 +434,12 @@ def print_table(result: dict) -> None:
         print(f"    {query['ms']:>7.2f} ms  {query['sql']}")
     print()
     print(
-        f"{'endpoint':<20}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}  {'requests':>8}  "
+        f"{'endpoint':<22}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}  {'requests':>8}  "
         f"{'non-200':>7}"
     )
     for m in result["http"]:
         print(
-            f"{m['endpoint']:<20}  {m['p50_ms']:>7.1f}  {m['p99_ms']:>7.1f}  {m['max_ms']:>7.1f}  "
+            f"{m['endpoint']:<22}  {m['p50_ms']:>7.1f}  {m['p99_ms']:>7.1f}  {m['max_ms']:>7.1f}  "
             f"{m['requests']:>8}  {m['failures']:>7}"
         )
     for name, ratio in result["p50_to_healthz"].items():
