@@ -282,6 +282,9 @@ def test_the_detail_shows_the_timeline_emails_and_the_buyers_link(client, travel
     assert {m.template for m in emails} == {"shipment_shipped", "shipment_out_for_delivery"}
     for message in emails:
         assert f'href="/app/alpha/messages/{message.pk}/"' in body
+    # In plain words, as in the emails log, not the template's name.
+    assert "Shipment: on its way, with the tracking link" in body
+    assert ">shipment_shipped<" not in body
 
 
 @pytest.mark.django_db

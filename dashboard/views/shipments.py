@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from dashboard.access import member_view, scoped_or_404
+from dashboard.forms.outbox import describe_template
 from dashboard.forms.shipments import (
     DEFAULT_SORT,
     SORTS,
@@ -99,7 +100,7 @@ def shipment(request, pk):
             "shipment": item,
             "badge": STATUS_BADGES.get(item.status, ""),
             "checkpoints": checkpoints,
-            "messages_sent": sent,
+            "messages_sent": [(message, describe_template(message.template)) for message in sent],
             # The same signed link as in the buyer's emails (SITE_URL and /t/<token>/).
             "page_url": tracking.tracking_page_url(item),
             "carrier_url": item.carrier_tracking_url

@@ -14,6 +14,7 @@ from payments.models import LostSale
 from payments.providers import SignalKind
 from storefront_settings.models import AuditLog, ProviderSecret, RecoveryPolicy
 from tests.payments_helpers import signal
+from tracking import services as tracking
 from tracking.models import Shipment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -170,7 +171,20 @@ def test_the_other_pages_render(page, log_in, screenshot, shop):
     log_in(shop.owner)
     sale = LostSale.objects.for_storefront(shop.storefront).get(order_reference="ML-101")
     message = Message.objects.for_storefront(shop.storefront).filter(group=sale.group).first()
+    with transaction.atomic():
+        shipment = tracking.create_shipment(
+            shop.storefront,
+            tracking.NewShipment(
+                order_reference="ML-301",
+                buyer_email="camille@example.com",
+                tracking_number="6A12345678901",
+            ),
+        )
     for name, path in [
+        ("shipment", f"/app/alpha/shipments/{shipment.pk}/"),
+        ("settings-shipments", "/app/alpha/settings/shipments/"),
+        ("settings-sending", "/app/alpha/settings/sending/"),
+        ("settings-alerts", "/app/alpha/settings/alerts/"),
         ("messages", "/app/alpha/messages/"),
         ("message", f"/app/alpha/messages/{message.pk}/"),
         ("suppressions", "/app/alpha/suppressions/"),
