@@ -45,7 +45,7 @@ _SIGNED_FIELDS = (
 _ABANDONED_CODES = frozenset({"CANCELLATION", "OFFER_CLOSED"})
 
 
-# --- Verification -------------------------------------------------------------------------------
+# --- Signing and verification -------------------------------------------------------------------
 
 
 def verify(payload: bytes, secrets: list[str]) -> list[dict]:
@@ -80,11 +80,24 @@ def verify(payload: bytes, secrets: list[str]) -> list[dict]:
     return items
 
 
+def sign(item: dict, secret: str) -> dict:
+    """`item` (a NotificationRequestItem) with `additionalData.hmacSignature` set as Adyen sets
+    it, signed with `secret` (a hex HMAC key; binascii.Error if it is not hex). Changed in place
+    and returned."""
+    signature = _signature(item, _key(secret)).decode("ascii")
+    item.setdefault("additionalData", {})["hmacSignature"] = signature
+    return item
+
+
+def _key(secret: str) -> bytes:
+    return binascii.unhexlify(secret.strip())
+
+
 def _keys(secrets: list[str]) -> list[bytes]:
     keys = []
     for secret in secrets:
         try:
-            keys.append(binascii.unhexlify(secret.strip()))
+            keys.append(_key(secret))
         except (binascii.Error, ValueError):
             # Not a hex key (a paste error): it can match nothing, and must not stop the
             # other, valid keys from working.
@@ -107,10 +120,15 @@ def _field(value: Any) -> str:
     return str(value)
 
 
-def _matches(item: Mapping, key: bytes, received: str) -> bool:
+def _signature(item: Mapping, key: bytes) -> bytes:
+    """The item's hmacSignature (Base64, as bytes) under `key`: one computation for sign and
+    verify."""
     digest = hmac.new(key, signing_string(item).encode("utf-8"), hashlib.sha256).digest()
-    expected = base64.b64encode(digest)
-    return hmac.compare_digest(expected, received.encode("utf-8"))
+    return base64.b64encode(digest)
+
+
+def _matches(item: Mapping, key: bytes, received: str) -> bool:
+    return hmac.compare_digest(_signature(item, key), received.encode("utf-8"))
 
 
 # --- Parsing ------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ secret roll), the HMAC key is the endpoint secret as given (the whole `whsec_…
 signed text is `f"{t}.{raw body}"`. The signature check itself is the stripe library's
 (`stripe.WebhookSignature.verify_header`, constant-time via hmac.compare_digest); the time check is
 ours, because the library refuses only timestamps that are too old, never ones from the future,
-and reads the clock itself (ours takes `now`, so it is testable).
+and reads the clock itself (ours takes `now`, so it is testable). sign() makes the header Stripe
+sends, for our own sample and demo events, with the same library class (its HMAC is the one the
+check computes).
 
 Parsing reads Stripe's documented objects, nothing else: the event
 (https://docs.stripe.com/api/events/object), the payment intent
@@ -46,7 +48,17 @@ _KINDS: dict[str, SignalKind] = {
 }
 
 
-# --- Verification -------------------------------------------------------------------------------
+# --- Signing and verification -------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str, *, timestamp: int) -> dict[str, str]:
+    """The `Stripe-Signature` header Stripe would send with `body` (UTF-8 JSON), signed with
+    `secret` (the whole `whsec_…` string) at `timestamp` (Unix seconds)."""
+    # The library's own signer: the HMAC that verify_header (in _signed_with) recomputes.
+    header = stripe.WebhookSignature.generate_signature_header(
+        body.decode("utf-8"), secret, timestamp=timestamp
+    )
+    return {"Stripe-Signature": header}
 
 
 def verify(

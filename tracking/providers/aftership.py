@@ -49,7 +49,13 @@ CARRIERS: dict[str, str] = {
 }
 
 
-# --- Verification -------------------------------------------------------------------------------
+# --- Signing and verification -------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str) -> dict[str, str]:
+    """The `aftership-hmac-sha256` header AfterShip would send with `body`, signed with `secret`."""
+    signature = base64.b64encode(_mac(_key(secret), body)).decode("ascii")
+    return {"aftership-hmac-sha256": signature}
 
 
 def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> dict:
@@ -62,7 +68,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
     """
     if not signature_header:
         raise VerificationError("missing aftership-hmac-sha256 header")
-    keys = [secret.encode("utf-8") for secret in secrets if secret and secret.strip()]
+    keys = [_key(secret) for secret in secrets if secret and secret.strip()]
     if not keys:
         raise VerificationError("no webhook secret configured")
     try:
@@ -72,7 +78,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
     if len(received) != hashlib.sha256().digest_size:
         raise VerificationError("malformed aftership-hmac-sha256 header")
 
-    expected = (hmac.new(key, payload, hashlib.sha256).digest() for key in keys)
+    expected = (_mac(key, payload) for key in keys)
     if not any(hmac.compare_digest(mac, received) for mac in expected):
         raise VerificationError("no matching signature")
 
@@ -80,6 +86,15 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
     if not isinstance(event.get("msg"), dict):
         raise VerificationError("event has no msg object")
     return event
+
+
+def _key(secret: str) -> bytes:
+    return secret.encode("utf-8")
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    """The HMAC-SHA256 of the raw body: one computation for sign and verify."""
+    return hmac.new(key, payload, hashlib.sha256).digest()
 
 
 # --- Parsing ------------------------------------------------------------------------------------

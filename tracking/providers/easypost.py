@@ -53,7 +53,12 @@ CARRIERS: dict[str, str] = {
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
-# --- Verification -------------------------------------------------------------------------------
+# --- Signing and verification -------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str) -> dict[str, str]:
+    """The `X-Hmac-Signature` header EasyPost would send with `body`, signed with `secret`."""
+    return {"X-Hmac-Signature": SIGNATURE_PREFIX + _mac(_key(secret), body).hex()}
 
 
 def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> dict:
@@ -74,7 +79,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
         raise VerificationError("malformed X-Hmac-Signature header")
 
     received = bytes.fromhex(digest)
-    expected = (hmac.new(key, payload, hashlib.sha256).digest() for key in keys)
+    expected = (_mac(key, payload) for key in keys)
     if not any(hmac.compare_digest(mac, received) for mac in expected):
         raise VerificationError("no matching signature")
 
@@ -88,6 +93,11 @@ def _key(secret: str) -> bytes:
     # As EasyPost's libraries do: a secret typed with a composed "é" and one with "e" + U+0301
     # sign alike.
     return unicodedata.normalize("NFKD", secret).encode("utf-8")
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    """The HMAC-SHA256 of the raw body: one computation for sign and verify."""
+    return hmac.new(key, payload, hashlib.sha256).digest()
 
 
 # --- Parsing ------------------------------------------------------------------------------------
