@@ -16,26 +16,22 @@ shipment and emails nobody:
   signature, answers `{"received": true, "ignored": true}` and stores nothing: an update for a
   made-up tracking number would sit among the real ones as "unknown tracking number".
 
-The signing follows each provider's documented scheme, the same ones the adapters check (see
-the docstrings of payments/providers/*.py and tracking/providers/*.py).
+The signing is each adapter's own sign(), next to the verify() that checks it (the schemes are
+described in the docstrings of payments/providers/*.py and tracking/providers/*.py).
 """
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import secrets
 import time
-import unicodedata
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from payments.providers import adyen
+from payments.providers import adyen, stripe
 from storefront_settings.models import Provider, Storefront
 from storefront_settings.services import record
+from tracking.providers import aftership, easypost, generic
 
 TIMEOUT = 5  # seconds: the endpoint answers in milliseconds when it is up
 MAX_ANSWER = 1000  # characters of the endpoint's answer shown to the merchant
@@ -56,10 +52,6 @@ class SignedRequest:
     headers: dict[str, str]
 
 
-def _hmac(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
-
-
 def _stripe(storefront: Storefront, secret: str, now: int) -> SignedRequest:
     event = {
         "id": f"evt_aftersale_test_{secrets.token_hex(8)}",
@@ -70,13 +62,8 @@ def _stripe(storefront: Storefront, secret: str, now: int) -> SignedRequest:
         "data": {"object": {"object": "aftersale_test", "id": "aftersale_test"}},
     }
     body = json.dumps(event).encode()
-    # https://docs.stripe.com/webhooks#verify-events: HMAC-SHA256 keyed with the whole whsec_
-    # string over "<t>.<body>", hex, in "t=<t>,v1=<signature>".
-    signature = _hmac(secret.encode(), f"{now}.".encode() + body).hex()
-    return SignedRequest(
-        body,
-        {"Content-Type": "application/json", "Stripe-Signature": f"t={now},v1={signature}"},
-    )
+    headers = stripe.sign(body, secret, timestamp=now)
+    return SignedRequest(body, {"Content-Type": "application/json", **headers})
 
 
 def _adyen(storefront: Storefront, secret: str, now: int) -> SignedRequest:
@@ -91,11 +78,7 @@ def _adyen(storefront: Storefront, secret: str, now: int) -> SignedRequest:
         "reason": "Aftersale test event",
         "additionalData": {},
     }
-    # Adyen's scheme, with the adapter's own signing string: Base64 of HMAC-SHA256 keyed with
-    # the hex-decoded HMAC key.
-    key = binascii.unhexlify(secret.strip())
-    digest = _hmac(key, adyen.signing_string(item).encode())
-    item["additionalData"]["hmacSignature"] = base64.b64encode(digest).decode()
+    adyen.sign(item, secret)
     body = json.dumps(
         {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
     ).encode()
@@ -112,15 +95,8 @@ def _easypost(storefront: Storefront, secret: str, now: int) -> SignedRequest:
         "result": {},
     }
     body = json.dumps(event).encode()
-    # EasyPost's scheme: hex HMAC-SHA256 of the body keyed with the NFKD-normalised secret.
-    key = unicodedata.normalize("NFKD", secret).encode()
-    return SignedRequest(
-        body,
-        {
-            "Content-Type": "application/json",
-            "X-Hmac-Signature": "hmac-sha256-hex=" + _hmac(key, body).hex(),
-        },
-    )
+    headers = easypost.sign(body, secret)
+    return SignedRequest(body, {"Content-Type": "application/json", **headers})
 
 
 def _aftership(storefront: Storefront, secret: str, now: int) -> SignedRequest:
@@ -131,11 +107,8 @@ def _aftership(storefront: Storefront, secret: str, now: int) -> SignedRequest:
         "msg": {},
     }
     body = json.dumps(event).encode()
-    # AfterShip's scheme: base64 HMAC-SHA256 of the body keyed with the webhook secret.
-    signature = base64.b64encode(_hmac(secret.encode(), body)).decode()
-    return SignedRequest(
-        body, {"Content-Type": "application/json", "aftership-hmac-sha256": signature}
-    )
+    headers = aftership.sign(body, secret)
+    return SignedRequest(body, {"Content-Type": "application/json", **headers})
 
 
 def _generic(storefront: Storefront, secret: str, now: int) -> SignedRequest:
@@ -147,20 +120,8 @@ def _generic(storefront: Storefront, secret: str, now: int) -> SignedRequest:
         "data": {},
     }
     body = json.dumps(event).encode()
-    # Standard Webhooks: "v1,<base64 HMAC-SHA256>" over "<id>.<timestamp>.<body>", keyed with
-    # the base64-decoded part of the secret after "whsec_" (padding is optional in secrets).
-    encoded = secret.strip().removeprefix("whsec_")
-    key = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
-    signature = base64.b64encode(_hmac(key, f"{webhook_id}.{now}.".encode() + body)).decode()
-    return SignedRequest(
-        body,
-        {
-            "Content-Type": "application/json",
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(now),
-            "webhook-signature": f"v1,{signature}",
-        },
-    )
+    headers = generic.sign(body, secret, webhook_id=webhook_id, timestamp=now)
+    return SignedRequest(body, {"Content-Type": "application/json", **headers})
 
 
 SAMPLES = {

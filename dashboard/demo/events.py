@@ -10,9 +10,7 @@ example.com and example.org (reserved, RFC 2606), phone numbers are in the range
 for fiction (+33 6 39 98 xx xx), and tracking numbers pass their carrier's check digit.
 """
 
-import base64
 import hashlib
-import hmac
 import json
 import random
 import string
@@ -22,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from payments.providers import stripe
 from payments.reasons import FailureReason
 from tracking import carriers
 from tracking.carriers import Carrier
+from tracking.providers import aftership, easypost
 from tracking.statuses import ShipmentStatus as S
 
 DEMO_SLUG = "demo"
@@ -418,12 +418,6 @@ def stripe_success(rng: random.Random, order: Order, payment: StripePayment, at:
     )
 
 
-def stripe_signature(body: bytes, secret: str, timestamp: int) -> str:
-    """A Stripe-Signature header as Stripe computes it (https://docs.stripe.com/webhooks)."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
 # --- Tracking numbers that pass their carrier's check digit -------------------------------------
 
 
@@ -704,32 +698,22 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def easypost_signature(body: bytes, secret: str) -> str:
-    """An X-Hmac-Signature header as EasyPost's libraries compute it."""
-    key = unicodedata.normalize("NFKD", secret).encode("utf-8")
-    return "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
-def aftership_signature(body: bytes, secret: str) -> str:
-    """An aftership-hmac-sha256 header: base64 of the HMAC-SHA256 of the raw body."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def encode(event: dict) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def signed_headers(source: str, body: bytes, *, now: datetime) -> dict[str, str]:
-    """The headers a provider sends with this body, signed with the demo storefront's secret."""
+    """The headers a provider sends with this body, signed with the demo storefront's secret by
+    the provider's adapter (the sign() next to its verify())."""
     secret = SECRETS[source]
     if source == "stripe":
         return {
-            "Stripe-Signature": stripe_signature(body, secret, int(now.timestamp())),
+            **stripe.sign(body, secret, timestamp=int(now.timestamp())),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         }
     if source == "easypost":
-        return {"X-Hmac-Signature": easypost_signature(body, secret), "User-Agent": "EasyPost"}
-    return {"aftership-hmac-sha256": aftership_signature(body, secret), "User-Agent": "AfterShip"}
+        return {**easypost.sign(body, secret), "User-Agent": "EasyPost"}
+    return {**aftership.sign(body, secret), "User-Agent": "AfterShip"}
 
 
 def business_days_after(day: date, count: int) -> date:
