@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from payments.providers import PaymentSignal, SignalKind, VerificationError, parse_stored
-from payments.providers.adyen import ACCEPTED_RESPONSE, event_id, parse, verify
+from payments.providers.adyen import ACCEPTED_RESPONSE, event_id, parse, sign, verify
 
 PAYLOADS = Path(__file__).parent / "payloads" / "adyen"
 KEY = "3F9A1C7E5B2D4086A1E3C5B7D9F1A3C5E7092B4D6F8A0C2E4F6081A3C5E7F9B1"
@@ -124,6 +124,26 @@ def test_the_worked_example_with_its_amount_changed_does_not_verify():
 
 
 # --- verify -------------------------------------------------------------------------------------
+
+
+def test_the_adapters_sign_gives_the_signature_of_the_documented_scheme():
+    # Checked against this file's own helper, not only against verify: a mistake shared by the
+    # adapter's sign and verify would pass a round trip.
+    item = load("authorisation.refused.json", key=None)
+    assert sign(item, KEY)["additionalData"]["hmacSignature"] == hmac_signature(item, KEY)
+
+
+def test_what_the_adapter_signs_verifies_and_a_changed_byte_is_refused():
+    item = sign(load("authorisation.success.json", key=None), KEY)
+    signed = body(item)
+    assert verify(signed, [KEY]) == [item]
+
+    # Adyen signs fields, not the body: the byte changed is in one of them.
+    psp = item["pspReference"]
+    changed = signed.replace(psp.encode(), f"{psp[:-1]}{chr(ord(psp[-1]) ^ 1)}".encode())
+    assert sum(a != b for a, b in zip(signed, changed, strict=True)) == 1
+    with pytest.raises(VerificationError, match="item 1: no matching signature"):
+        verify(changed, [KEY])
 
 
 def test_the_right_key_is_accepted_and_the_items_returned():

@@ -15,6 +15,7 @@ import pytest
 import stripe as stripe_library
 
 from payments.providers import PaymentSignal, SignalKind, VerificationError, parse_stored
+from payments.providers import stripe as adapter
 from payments.providers.stripe import parse, verify
 
 PAYLOADS = Path(__file__).parent / "payloads" / "stripe"
@@ -52,6 +53,24 @@ def test_the_signing_helper_agrees_with_the_stripe_library():
         body.decode(), SECRET, timestamp=NOW
     )
     assert sign(body) == header
+
+
+def test_the_adapters_sign_makes_the_header_of_the_documented_scheme():
+    # Checked against this file's own helper, not only against verify: a mistake shared by the
+    # adapter's sign and verify would pass a round trip.
+    body = raw("payment_intent.payment_failed.json")
+    assert adapter.sign(body, SECRET, timestamp=NOW) == {"Stripe-Signature": sign(body)}
+
+
+def test_what_the_adapter_signs_verifies_and_a_changed_byte_is_refused():
+    body = raw("charge.failed.json")
+    header = adapter.sign(body, SECRET, timestamp=NOW)["Stripe-Signature"]
+    assert verify(body, header, [SECRET], now=NOW) == json.loads(body)
+
+    changed = body.replace(b"ch_", b"cH_", 1)
+    assert sum(a != b for a, b in zip(body, changed, strict=True)) == 1
+    with pytest.raises(VerificationError, match="no matching signature"):
+        verify(changed, header, [SECRET], now=NOW)
 
 
 def test_the_right_secret_is_accepted_and_the_event_returned():

@@ -68,6 +68,28 @@ def easypost_sign(payload: bytes, secret: str = SECRET) -> str:
 EP_BODY = raw("easypost", "tracker.updated.json")
 
 
+def one_byte_changed(body: bytes) -> bytes:
+    """`body` with one letter of its first `"id"` value changed (still valid JSON)."""
+    at = body.index(b'"id"') + len(b'"id"')
+    at = body.index(b'"', at + 1) + 1  # the value's first character
+    changed = body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :]
+    assert sum(a != b for a, b in zip(body, changed, strict=True)) == 1
+    return changed
+
+
+def test_easypost_sign_gives_the_header_of_the_documented_scheme():
+    # Checked against this file's own helper, not only against verify: a mistake shared by the
+    # adapter's sign and verify would pass a round trip.
+    assert easypost.sign(EP_BODY, SECRET) == {"X-Hmac-Signature": easypost_sign(EP_BODY)}
+
+
+def test_easypost_what_sign_makes_verifies_and_a_changed_byte_is_refused():
+    header = easypost.sign(EP_BODY, SECRET)["X-Hmac-Signature"]
+    assert easypost.verify(EP_BODY, header, [SECRET]) == json.loads(EP_BODY)
+    with pytest.raises(VerificationError, match="no matching signature"):
+        easypost.verify(one_byte_changed(EP_BODY), header, [SECRET])
+
+
 def test_easypost_accepts_the_right_secret_and_returns_the_event():
     assert easypost.verify(EP_BODY, easypost_sign(EP_BODY), [SECRET]) == json.loads(EP_BODY)
 
@@ -336,6 +358,17 @@ AS_BODY = raw("aftership", "tracking_update.delivered.json")
 
 def _signed_aftership(body: bytes) -> tuple[bytes, str]:
     return body, aftership_sign(body)
+
+
+def test_aftership_sign_gives_the_header_of_the_documented_scheme():
+    assert aftership.sign(AS_BODY, SECRET) == {"aftership-hmac-sha256": aftership_sign(AS_BODY)}
+
+
+def test_aftership_what_sign_makes_verifies_and_a_changed_byte_is_refused():
+    header = aftership.sign(AS_BODY, SECRET)["aftership-hmac-sha256"]
+    assert aftership.verify(AS_BODY, header, [SECRET]) == json.loads(AS_BODY)
+    with pytest.raises(VerificationError, match="no matching signature"):
+        aftership.verify(one_byte_changed(AS_BODY), header, [SECRET])
 
 
 def test_aftership_accepts_the_right_secret_and_returns_the_event():
@@ -607,6 +640,23 @@ def generic_event(**data_changes) -> dict:
 def signed_generic(event: dict) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(event).encode()
     return body, generic_headers(body, msg_id=event.get("id") or MSG_ID)
+
+
+def test_generic_sign_gives_the_headers_of_the_documented_scheme():
+    headers = generic.sign(GENERIC_BODY, GENERIC_SECRET, webhook_id=MSG_ID, timestamp=NOW)
+    expected = generic_headers(GENERIC_BODY)
+    del expected["content-type"]
+    assert headers == expected
+
+
+def test_generic_what_sign_makes_verifies_and_a_changed_byte_is_refused():
+    headers = generic.sign(GENERIC_BODY, GENERIC_SECRET, webhook_id=MSG_ID, timestamp=NOW)
+    event = generic.verify(GENERIC_BODY, headers, [GENERIC_SECRET], now=NOW)
+    assert event == json.loads(GENERIC_BODY)
+    changed = GENERIC_BODY.replace(b'"carrier": "mondial_relay"', b'"carrier": "mondial_relaz"')
+    assert sum(a != b for a, b in zip(GENERIC_BODY, changed, strict=True)) == 1
+    with pytest.raises(VerificationError, match="no matching signature"):
+        generic.verify(changed, headers, [GENERIC_SECRET], now=NOW)
 
 
 def test_generic_accepts_the_right_secret_and_returns_the_event():
