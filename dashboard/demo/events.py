@@ -420,54 +420,45 @@ def stripe_success(rng: random.Random, order: Order, payment: StripePayment, at:
 
 # --- Tracking numbers that pass their carrier's check digit -------------------------------------
 
+# The check-digit rules are tracking.carriers' own, next to the formats they check: a number is
+# made by drawing its other characters and trying each check character until the carrier's
+# format accepts one (exactly one passes), so the demo keeps no copy of the arithmetic.
+
 
 def _digits(rng: random.Random, count: int) -> str:
     return "".join(rng.choice(string.digits) for _ in range(count))
 
 
-def _s10(rng: random.Random, prefix: str, country: str) -> str:
-    serial = _digits(rng, 8)
-    total = sum(w * int(d) for w, d in zip((8, 6, 4, 2, 3, 5, 9, 7), serial, strict=True))
-    check = {10: 0, 11: 5}.get(11 - total % 11, 11 - total % 11)
-    return f"{prefix}{serial}{check}{country}"
+def _checked(carrier: str, before: str, after: str = "", alphabet: str = string.digits) -> str:
+    """before + the check character the carrier's checked formats accept + after."""
+    formats = [f for f in carriers.FORMATS if f.carrier == carrier and f.check is not None]
+    for char in alphabet:
+        number = f"{before}{char}{after}"
+        if any(f.pattern.fullmatch(number) and f.check(number) for f in formats):
+            return number
+    raise ValueError(f"no check character makes {before}_{after} a {carrier} number")
 
 
 def _ups(rng: random.Random) -> str:
     body = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(6))
     body += rng.choice(["03", "12", "13", "42"]) + _digits(rng, 7)
-    values = [int(c) if c.isdigit() else (ord(c) - 63) % 10 for c in body]
-    total = sum(v * (1 if i % 2 == 0 else 2) for i, v in enumerate(values))
-    return f"1Z{body}{(10 - total % 10) % 10}"
-
-
-def _dhl_express(rng: random.Random) -> str:
-    data = str(rng.randint(10**8, 10**9 - 1))
-    return f"{data}{int(data) % 7}"
-
-
-def _gls(rng: random.Random) -> str:
-    data = _digits(rng, 11)
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(data)) + 1
-    return f"{data}{(10 - total % 10) % 10}"
+    return _checked(Carrier.UPS, f"1Z{body}")
 
 
 def _dpd(rng: random.Random) -> str:
     data = f"{rng.choice(['0250', '0176', '0530'])}{_digits(rng, 10)}"
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    product = 36
-    for char in data:
-        total = (product + alphabet.index(char)) % 36 or 36
-        product = total * 2 % 37
-    return data + alphabet[(37 - product) % 36]
+    return _checked(Carrier.DPD, data, alphabet=string.digits + string.ascii_uppercase)
 
 
 NUMBER_MAKERS = {
     Carrier.COLISSIMO: lambda rng: rng.choice(["6A", "6C", "8R"]) + _digits(rng, 11),
-    Carrier.CHRONOPOST: lambda rng: _s10(rng, "XW", "FR"),
+    # Chronopost skybill: UPU S10 serial and check digit between "XW" and "FR".
+    Carrier.CHRONOPOST: lambda rng: _checked(Carrier.CHRONOPOST, "XW" + _digits(rng, 8), "FR"),
     Carrier.UPS: _ups,
-    Carrier.DHL: _dhl_express,
+    # DHL Express air waybill: nine digits and their remainder mod 7.
+    Carrier.DHL: lambda rng: _checked(Carrier.DHL, str(rng.randint(10**8, 10**9 - 1))),
     Carrier.DPD: _dpd,
-    Carrier.GLS: _gls,
+    Carrier.GLS: lambda rng: _checked(Carrier.GLS, _digits(rng, 11)),
     Carrier.MONDIAL_RELAY: lambda rng: _digits(rng, 8),
 }
 CARRIER_WEIGHTS = {
