@@ -33,11 +33,15 @@ def _https_urls(field, **kwargs):
 
 
 class SettingsForm:
-    """Mixin: a viewer sees the form with every field disabled (read only)."""
+    """Mixin: a viewer sees the form with every field disabled (read only); `values()` gives a
+    model form's fields as cleaned (a form that saves something else says so itself)."""
 
     def make_read_only(self):
         for field in self.fields.values():
             field.disabled = True
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 # Where buyers see each brand and trust detail (the help under each field).
@@ -147,9 +151,6 @@ class BrandForm(SettingsForm, forms.ModelForm):
             )
         return phone
 
-    def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
-
 
 class SendingForm(SettingsForm, forms.ModelForm):
     # A night without emails is fine; a day without them is not: past this, buyers would only
@@ -200,9 +201,6 @@ class SendingForm(SettingsForm, forms.ModelForm):
                     },
                 )
         return cleaned
-
-    def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 # What the recovery email asks the buyer, per reason (ARCHITECTURE.md's table, in plain words).
@@ -478,9 +476,6 @@ class ShipmentPolicyForm(SettingsForm, forms.ModelForm):
         chosen = set(self.cleaned_data["milestones"])
         return [name for name in default_milestones() if name in chosen]
 
-    def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
-
 
 class AlertsForm(SettingsForm, forms.ModelForm):
     class Meta:
@@ -498,9 +493,6 @@ class AlertsForm(SettingsForm, forms.ModelForm):
             "alert_frequency": _("A daily digest arrives at 08:00, in the shop's time zone."),
         }
         widgets = {"alert_frequency": forms.RadioSelect}
-
-    def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class AuditFilterForm(forms.Form):
