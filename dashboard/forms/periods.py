@@ -25,10 +25,13 @@ PERIODS = [
 ANY_TIME = ("", _("Any time"))
 
 
-def day_field(label) -> forms.DateField:
+def day_input() -> forms.DateInput:
     # ISO on the way out too, the only format a browser's date input reads.
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    return forms.DateField(label=label, required=False, widget=widget)
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def day_field(label) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=day_input())
 
 
 def add_day_fields(form_class: type[forms.Form]) -> None:

@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.api import ShipmentFilter
-from dashboard.forms.periods import PERIODS, PeriodOrDatesForm, in_dates
+from dashboard.forms.periods import PERIODS, PeriodOrDatesForm, day_input, in_dates
 from notifications.services import normalise_email
 from tracking.carriers import normalise_tracking_number
 from tracking.imports import read_rows
@@ -156,12 +156,12 @@ _filters = ShipmentListFilter.base_filters
 _filters["from"] = django_filters.DateFilter(
     label=_("From"),
     method="on_or_after",
-    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    widget=day_input(),
 )
 _filters["to"] = django_filters.DateFilter(
     label=_("To"),
     method="on_or_before",
-    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    widget=day_input(),
 )
 ShipmentListFilter.base_filters = {
     name: _filters[name]
