@@ -39,8 +39,6 @@ class PeriodForm(forms.Form):
         period, start, end = cleaned.get("period"), cleaned.get("from"), cleaned.get("to")
         if self.errors:
             return cleaned
-        if not period:
-            period = CUSTOM if (start or end) else DEFAULT_PERIOD
         if period != CUSTOM:
             if start or end:
                 raise forms.ValidationError(
@@ -61,7 +59,6 @@ class PeriodForm(forms.Form):
                     _("Choose at most %(days)d days.") % {"days": MAX_DAYS}, code="too_long"
                 )
             cleaned["start"], cleaned["end"] = start, end
-        cleaned["period"] = period
         return cleaned
 
     @property
