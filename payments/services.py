@@ -146,14 +146,17 @@ def _record_failure(payment: Payment, signal: PaymentSignal, inbound_event) -> N
         payment.last_event_at = signal.occurred_at
         changed += ["status", "last_event_at"]
 
-    lost_sale, before = _lost_sale_for(payment, signal, reason)
-    if payment.lost_sale_id != lost_sale.pk:
-        payment.lost_sale = lost_sale
-        changed.append("lost_sale")
-    if changed:
-        payment.save(update_fields=[*set(changed), "updated_at"])
-    _refresh_lost_sale(lost_sale, signal)
-    stats.record_change(storefront=storefront, lost_sale=lost_sale, before=before)
+    lost_sale = _lost_sale_for(payment, signal, reason)
+    with stats.upkeep(storefront=storefront, lost_sale=lost_sale):
+        if payment.lost_sale_id != lost_sale.pk:
+            # Found by the order's key: a success that came first may already settle it.
+            if lost_sale.status == LostSale.Status.OPEN:
+                _recover_if_already_paid(lost_sale, payment)
+            payment.lost_sale = lost_sale
+            changed.append("lost_sale")
+        if changed:
+            payment.save(update_fields=[*set(changed), "updated_at"])
+        _refresh_lost_sale(lost_sale, signal)
     if lost_sale.status == LostSale.Status.OPEN:
         # Idempotent (one key per sale and step, per sale and member): a later event that
         # brings the buyer's address schedules what an earlier one could not.
@@ -170,16 +173,12 @@ def _lost_sale_key(signal: PaymentSignal) -> str:
     return f"payment:{signal.payment_id}"
 
 
-def _lost_sale_for(
-    payment: Payment, signal: PaymentSignal, reason: str
-) -> tuple[LostSale, stats.Contributions]:
-    """The payment's sale, locked, and what it added to the daily statistics before this
-    event (nothing when it is new)."""
+def _lost_sale_for(payment: Payment, signal: PaymentSignal, reason: str) -> LostSale:
+    """The payment's sale, else the order's (made now if there is none), locked."""
     storefront = payment.storefront
     if payment.lost_sale_id:
         sale = LostSale.objects.for_storefront(storefront).select_for_update()
-        sale = sale.get(pk=payment.lost_sale_id)
-        return sale, stats.snapshot(sale, storefront.zone)
+        return sale.get(pk=payment.lost_sale_id)
     key = _lost_sale_key(signal)
     LostSale.objects.bulk_create(
         [
@@ -196,11 +195,7 @@ def _lost_sale_for(
         ],
         ignore_conflicts=True,
     )
-    lost_sale = LostSale.objects.for_storefront(storefront).select_for_update().get(key=key)
-    before = stats.snapshot(lost_sale, storefront.zone)
-    if lost_sale.status == LostSale.Status.OPEN:
-        _recover_if_already_paid(lost_sale, payment)
-    return lost_sale, before
+    return LostSale.objects.for_storefront(storefront).select_for_update().get(key=key)
 
 
 def _recover_if_already_paid(lost_sale: LostSale, payment: Payment) -> None:
@@ -262,9 +257,8 @@ def _record_success(payment: Payment, signal: PaymentSignal) -> None:
             Payment.objects.for_storefront(storefront).filter(pk=payment.pk).update(
                 lost_sale=lost_sale
             )
-        before = stats.snapshot(lost_sale, storefront.zone)
-        _mark_recovered(lost_sale, amount=signal.amount, at=signal.occurred_at)
-        stats.record_change(storefront=storefront, lost_sale=lost_sale, before=before)
+        with stats.upkeep(storefront=storefront, lost_sale=lost_sale):
+            _mark_recovered(lost_sale, amount=signal.amount, at=signal.occurred_at)
 
 
 def _mark_recovered(lost_sale: LostSale, *, amount: int | None, at: datetime) -> None:
@@ -294,10 +288,9 @@ def mark_lost(*, lost_sale: LostSale, actor=None) -> bool:
         )
         changed = locked is not None
         if changed:
-            before = stats.snapshot(locked, storefront.zone)
-            locked.status, locked.lost_at = LostSale.Status.LOST, timezone.now()
-            locked.save(update_fields=["status", "lost_at", "updated_at"])
-            stats.record_change(storefront=storefront, lost_sale=locked, before=before)
+            with stats.upkeep(storefront=storefront, lost_sale=locked):
+                locked.status, locked.lost_at = LostSale.Status.LOST, timezone.now()
+                locked.save(update_fields=["status", "lost_at", "updated_at"])
             notifications.cancel(lost_sale.storefront, lost_sale.group)
             record(
                 storefront=lost_sale.storefront,

@@ -11,15 +11,17 @@ A sale adds to two kinds of bucket (storefront, local day, reason, currency):
 A sale counts from its first recorded attempt (`attempts > 0`): the row a failure inserts is
 completed in the same transaction, and that is when it adds up.
 
-Upkeep is differential: a service takes `snapshot()` of the sale when it locks it, changes it,
-then `record_change()` adds after − before to the buckets, all in its transaction. Any change
-of reason, amount, currency, dates or status moves the sale between buckets correctly, and
-`rebuild()` computes the same numbers from the sales (tests/test_dashboard_overview.py checks
-both agree after a mix of events). Changing a storefront's time zone moves its day boundaries:
-rebuild it then.
+Upkeep is differential: a service wraps its change of a locked sale in `upkeep()`, which takes
+a `snapshot()` of the sale before it and adds after − before to the buckets (`record_change()`),
+all in the service's transaction. Any change of reason, amount, currency, dates or status moves
+the sale between buckets correctly, and `rebuild()` computes the same numbers from the sales
+(tests/test_dashboard_overview.py checks both agree after a mix of events). Changing a
+storefront's time zone moves its day boundaries: rebuild it then.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -91,6 +93,15 @@ def record_change(*, storefront: Storefront, lost_sale: LostSale, before: Contri
             rows[tuple(bucket)][field] = delta
     if rows:
         _add(storefront, rows)
+
+
+@contextmanager
+def upkeep(*, storefront: Storefront, lost_sale: LostSale) -> Iterator[None]:
+    """Around a change of `lost_sale` (locked, in the transaction that saves it): the sale's
+    snapshot before the change, and the difference added to the statistics after it."""
+    before = snapshot(lost_sale, storefront.zone)
+    yield
+    record_change(storefront=storefront, lost_sale=lost_sale, before=before)
 
 
 def _add(storefront: Storefront, rows: dict[tuple, dict[str, int]]) -> None:
