@@ -113,6 +113,12 @@ def suppress(storefront: Storefront, email: str, reason: str, note: str = "") ->
         [Suppression(storefront=storefront, email=email, reason=reason, note=note)],
         ignore_conflicts=True,
     )
+    _suppress_scheduled(storefront, email)
+    return Suppression.objects.for_storefront(storefront).get(email=email)
+
+
+def _suppress_scheduled(storefront: Storefront, email: str) -> None:
+    """Suppress the buyer messages still scheduled to this (normalised) address."""
     (
         Message.objects.for_storefront(storefront)
         .filter(to=email, audience=Audience.BUYER, status=Status.SCHEDULED)
@@ -122,7 +128,6 @@ def suppress(storefront: Storefront, email: str, reason: str, note: str = "") ->
             updated_at=timezone.now(),
         )
     )
-    return Suppression.objects.for_storefront(storefront).get(email=email)
 
 
 def _suppressed(storefront: Storefront, email: str) -> bool:
@@ -480,7 +485,7 @@ def add_manual_suppression(
     )
     if not created:
         raise AlreadySuppressed(suppression)
-    suppress(storefront, email, Suppression.Reason.MANUAL, note=note)
+    _suppress_scheduled(storefront, email)
     record(storefront=storefront, actor=actor, action="suppression.added", email=email, note=note)
     return suppression
 
