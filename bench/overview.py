@@ -91,25 +91,14 @@ REASONS = (
 # --- data -------------------------------------------------------------------------------------
 
 
-def columns(model) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
-
-
 def copy_dicts(model, rows, *, ids: bool = True) -> int:
-    """COPY the rows (dicts by column name) into the model's table; without `ids`, the table's
-    sequence numbers them."""
-    from django.db import connection
+    """COPY the rows (dicts by column name) into the model's table with tracking_watch's
+    copy_rows; without `ids`, the table's sequence numbers them."""
+    from bench.tracking_watch import copy_rows
 
-    names = [name for name in columns(model) if ids or name != "id"]
-    count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {model._meta.db_table} ({', '.join(names)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([row.get(name) for name in names])
-            count += 1
-    return count
+    fields = model._meta.concrete_fields
+    names = tuple(f.column for f in fields if ids or f.column != "id")
+    return copy_rows(model._meta.db_table, names, ([row.get(n) for n in names] for row in rows))
 
 
 class Data:
