@@ -483,7 +483,7 @@ def update_alert_preferences(*, membership: Membership, actor, values: dict) -> 
         values=values,
         fields=ALERT_FIELDS,
         action="member.alerts_changed",
-        member=row.user.email or row.user.get_username(),
+        member=_member_label(row),
     )
     for field in changed:
         setattr(membership, field, getattr(row, field))
