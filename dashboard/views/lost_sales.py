@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from dashboard.access import member_view, scoped_or_404
 from dashboard.api import messages_by_sale
 from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
+from dashboard.forms.outbox import describe_template
 from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
 from payments import services as payments
@@ -96,7 +97,7 @@ def describe_email(message: Message) -> str:
         return _("Recovery email")
     if message.kind == "merchant_failed_payment_alert":
         return _("Alert to a team member")
-    return message.template.replace("_", " ").capitalize()
+    return describe_template(message.template)
 
 
 def _back(request, sale):
