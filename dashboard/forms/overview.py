@@ -5,14 +5,14 @@ the 6 days before it. The URL keeps the words the lost sales list uses (?period=
 ?from=2026-11-01&to=2026-11-30), so a figure links to the list with the same dates.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.forms.periods import PERIODS as PRESETS
-from dashboard.forms.periods import add_day_fields
+from dashboard.forms.periods import add_day_fields, first_day
 from storefront_settings.models import Storefront
 
 DEFAULT_PERIOD = "30"
@@ -44,7 +44,7 @@ class PeriodForm(forms.Form):
                 raise forms.ValidationError(
                     _("Choose a period or dates, not both."), code="period_and_dates"
                 )
-            cleaned["start"] = self.today - timedelta(days=int(period) - 1)
+            cleaned["start"] = first_day(period, self.today)
             cleaned["end"] = self.today
         else:
             if not start or not end:

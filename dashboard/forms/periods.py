@@ -80,6 +80,11 @@ class StorefrontListFilterForm(PeriodOrDatesForm):
         )
 
 
+def first_day(period: str, today: date) -> date:
+    # "Last 7 days" is today and the 6 days before it, in the shop's calendar.
+    return today - timedelta(days=int(period) - 1)
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     # Built as a wall-clock time in the shop's zone, so a daylight-saving day is handled.
     return datetime.combine(day, time.min, tzinfo=zone)
@@ -98,9 +103,7 @@ def in_dates(
     """`queryset` narrowed to the rows whose `field` falls in the period or between the dates
     (each optional; a valid form has given one or the other, not both)."""
     if period:
-        # "Last 7 days" is today and the 6 days before it, in the shop's calendar.
-        today = now.astimezone(zone).date()
-        since = today - timedelta(days=int(period) - 1)
+        since = first_day(period, now.astimezone(zone).date())
         queryset = queryset.filter(**{f"{field}__gte": local_midnight(since, zone)})
     if start:
         queryset = queryset.filter(**{f"{field}__gte": local_midnight(start, zone)})
