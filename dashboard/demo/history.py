@@ -221,7 +221,8 @@ class _History:
             self._flag_shipments()
             self._deliver_due(self.now)
             EmailEvent.objects.bulk_create(self.esp_news)
-            # received_at is stamped on insert: the ESP told us when it happened.
+            # received_at is stamped on insert, here and by record_esp_event (the clicks and
+            # bounces): the ESP told us when it happened.
             EmailEvent.objects.for_storefront(self.storefront).filter(
                 received_at__gte=self.stamped_after
             ).update(received_at=F("occurred_at"))
@@ -639,9 +640,6 @@ class _History:
                 ),
             ),
         )
-        EmailEvent.objects.for_storefront(self.storefront).filter(
-            received_at__gte=self.stamped_after
-        ).update(received_at=when)
         if event_type == "bounced":
             self._date_suppressions(when)
 
