@@ -11,8 +11,6 @@ from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
 from storefront_settings.services import create_storefront
 
-__all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "DEMO_SECRETS", "DEMO_SLUG", "Command"]
-
 
 class Command(BaseCommand):
     help = (
