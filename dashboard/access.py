@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from storefront_settings.models import Membership
-from storefront_settings.selectors import get_storefront_for_user, membership
+from storefront_settings.selectors import membership_for_slug
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,11 +25,10 @@ def member_view(view=None, *, viewers_may_post: bool = False):
     @login_required
     @wraps(view)
     def wrapper(request, slug, *args, **kwargs):
-        storefront = get_storefront_for_user(user=request.user, slug=slug)
-        member = membership(storefront=storefront, user=request.user)
-        request.storefront = storefront
+        member = membership_for_slug(user=request.user, slug=slug)
+        request.storefront = member.storefront
         request.membership = member
-        request.can_change = member is not None and member.role != Membership.Role.VIEWER
+        request.can_change = member.role != Membership.Role.VIEWER
         if request.method not in SAFE_METHODS and not (request.can_change or viewers_may_post):
             raise PermissionDenied
         return view(request, *args, **kwargs)
