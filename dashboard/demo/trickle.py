@@ -100,7 +100,7 @@ def tick(storefront: Storefront, rng: random.Random, send: Send) -> str:
 # --- Payments -----------------------------------------------------------------------------------
 
 
-def _stripe(storefront, rng, event: dict, label: str, click_path: str = "") -> DemoEvent:
+def _stripe(storefront, event: dict, label: str, click_path: str = "") -> DemoEvent:
     body = demo.encode(event)
     return DemoEvent(
         provider="stripe",
@@ -136,10 +136,10 @@ def _new_failure(storefront, rng, now) -> DemoEvent:
     payment = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
     codes = rng.choice(demo.STRIPE_FAILURES[reason])
     event = demo.stripe_failure(rng, order, payment, codes, now)
-    return _stripe(storefront, rng, event, order.reference)
+    return _stripe(storefront, event, order.reference)
 
 
-def _open_sale(storefront, rng, *, reachable: bool = False) -> LostSale | None:
+def _open_sale(storefront, *, reachable: bool = False) -> LostSale | None:
     sales = LostSale.objects.for_storefront(storefront).filter(
         status=LostSale.Status.OPEN, provider="stripe"
     )
@@ -165,7 +165,7 @@ def _payment_intent(sale: LostSale) -> str:
 
 def _another_attempt(storefront, rng, now) -> DemoEvent | None:
     """The buyer of an open sale tries again, and fails again."""
-    sale = _open_sale(storefront, rng)
+    sale = _open_sale(storefront)
     intent = sale and _payment_intent(sale)
     if not intent:
         return None
@@ -176,13 +176,13 @@ def _another_attempt(storefront, rng, now) -> DemoEvent | None:
         return None
     payment = demo.StripePayment(intent)
     event = demo.stripe_failure(rng, _order_of(sale), payment, rng.choice(codes), now)
-    return _stripe(storefront, rng, event, sale.order_reference)
+    return _stripe(storefront, event, sale.order_reference)
 
 
 def _recovery(storefront, rng, now) -> DemoEvent | None:
     """An open sale is paid in the end, half the time right after the buyer opened the link in
     a recovery email."""
-    sale = _open_sale(storefront, rng, reachable=True)
+    sale = _open_sale(storefront, reachable=True)
     if sale is None:
         return None
     click = ""
@@ -195,7 +195,7 @@ def _recovery(storefront, rng, now) -> DemoEvent | None:
         # whole seconds: dated the same second, the payment could read as before the click.
         now += timedelta(seconds=2)
     event = demo.stripe_success(rng, _order_of(sale), demo.StripePayment(intent), now)
-    return _stripe(storefront, rng, event, sale.order_reference, click_path=click)
+    return _stripe(storefront, event, sale.order_reference, click_path=click)
 
 
 # --- Parcels ------------------------------------------------------------------------------------
