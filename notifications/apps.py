@@ -5,4 +5,5 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications import events  # noqa: F401 - connects the anymail tracking receiver
+        # Connects the anymail tracking receiver, and registers the start-up checks.
+        from notifications import checks, events  # noqa: F401

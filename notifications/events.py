@@ -1,6 +1,6 @@
 """What ESPs tell us after sending, through anymail's tracking webhooks
-(/webhooks/email/<esp>/tracking/, secured by anymail: its WEBHOOK_SECRET basic auth, plus the
-ESP's own signature where it has one).
+(/webhooks/email/<esp>/tracking/, mounted only with a webhook secret, which anymail's basic-auth
+check then requires, plus the ESP's own signature where it has one: notifications.esp_urls).
 
 Processing is two short statements, so it runs in the request: one INSERT of the event, unique
 on the ESP's event id (a redelivered webhook changes nothing), then the message's delivery status
@@ -13,6 +13,7 @@ from anymail.signals import EventType, RejectReason, tracking
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from notifications import services
 from notifications.models import Audience, EmailEvent, Message, Suppression
@@ -42,20 +43,37 @@ def on_tracking(sender, event, esp_name, **kwargs):
 
 
 def find_message(event) -> Message | None:
-    # Our id comes back in the metadata where the ESP echoes it; else the ESP's message id.
-    # Crossing tenants is the point: the event names the message, the message its storefront.
-    our_id = str((event.metadata or {}).get("message", ""))
+    """The message an ESP event is about, or None when it names none of ours.
+
+    The ESP's own message id, kept when the message was handed over, names it. Where the ESP
+    echoes our metadata, it must agree: the storefront's public id and the message's id, and
+    our token for the pair (services.esp_metadata_token). An event with no ESP id is matched
+    through the metadata only when that token checks. Our own message ids are sequential and
+    shared by every tenant, so an id alone is never trusted: an event that names another
+    storefront's message, or a message with a token that does not match, changes nothing."""
+    metadata = event.metadata or {}
+    public_id = str(metadata.get("storefront", ""))
+    our_id = str(metadata.get("message", ""))
+    token = str(metadata.get("token", ""))
+    if token and not (
+        public_id
+        and our_id.isdigit()
+        and constant_time_compare(token, services.esp_metadata_token(public_id, our_id))
+    ):
+        return None
+    messages = Message.unscoped.select_related("storefront")
+    if public_id:
+        messages = messages.filter(storefront__public_id=public_id)
     if our_id.isdigit():
-        message = Message.unscoped.select_related("storefront").filter(pk=int(our_id)).first()
-        if message is not None:
-            return message
+        messages = messages.filter(pk=int(our_id))
     if event.message_id:
-        return (
-            Message.unscoped.select_related("storefront")
-            .filter(esp_message_id=str(event.message_id))
-            .first()
-        )
-    return None
+        found = list(messages.filter(esp_message_id=str(event.message_id))[:2])
+    elif token:
+        found = list(messages[:1])
+    else:
+        return None
+    # Two messages with one ESP id (two ESP accounts, say) are ambiguous: neither is touched.
+    return found[0] if len(found) == 1 else None
 
 
 def record_esp_event(*, esp: str, event) -> bool:

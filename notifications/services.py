@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from notifications.models import Audience, Message, Suppression
 from notifications.rendering import available_templates, render
@@ -341,9 +342,29 @@ def _email(message: Message, rendered, backend) -> EmailMultiAlternatives:
         email.reply_to = [storefront.support_email]
     email.attach_alternative(rendered.html, "text/html")
     # Read by anymail backends, ignored by Django's own: the ESP echoes them in its webhooks.
-    email.metadata = {"message": str(message.pk), "storefront": storefront.public_id}
+    email.metadata = esp_metadata(message)
     email.tags = [message.kind]
     return email
+
+
+ESP_METADATA_SALT = "notifications.esp-metadata"
+
+
+def esp_metadata_token(storefront_public_id: str, message_id: int | str) -> str:
+    """The unguessable token that proves an ESP event's metadata names a message we sent: a
+    keyed hash of the storefront's public id and the message's id, so nothing is stored."""
+    value = f"{storefront_public_id}:{message_id}"
+    return salted_hmac(ESP_METADATA_SALT, value, algorithm="sha256").hexdigest()[:32]
+
+
+def esp_metadata(message: Message) -> dict[str, str]:
+    """What the ESP carries with a message and echoes in its webhooks (notifications.events)."""
+    public_id = message.storefront.public_id
+    return {
+        "storefront": public_id,
+        "message": str(message.pk),
+        "token": esp_metadata_token(public_id, message.pk),
+    }
 
 
 def _from_address(storefront: Storefront) -> str:

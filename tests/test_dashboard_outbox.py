@@ -29,7 +29,7 @@ def esp_event(message, event_type, *, event_id, minutes=0, description=""):
             event_type=event_type,
             event_id=event_id,
             message_id=message.esp_message_id,
-            metadata={"message": str(message.pk)},
+            metadata=services.esp_metadata(message),
             timestamp=NOON_PARIS + timedelta(minutes=minutes),
             description=description,
         ),

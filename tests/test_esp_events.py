@@ -1,13 +1,15 @@
-"""ESP tracking webhooks (Postmark's format, through anymail): idempotent, and they suppress."""
+"""ESP tracking webhooks (Postmark's format, through anymail): idempotent, they suppress, and
+nobody but the ESP, holding the webhook secret, can tell us anything about any tenant's mail."""
 
 import base64
 import json
 from datetime import UTC, datetime
 
 import pytest
-from django.core import mail
+from django.core import checks, mail
 
 from notifications import services
+from notifications.checks import check_esp_webhook_secret
 from notifications.models import Audience, EmailEvent, Message, Suppression
 
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -145,3 +147,108 @@ def test_the_webhook_needs_its_secret(client, sent):
     assert post(client, bounce(), auth=wrong).status_code == 400
     assert post(client, bounce(), auth="").status_code == 400
     assert EmailEvent.unscoped.count() == 0
+
+
+# --- Attacks ------------------------------------------------------------------------------------
+
+
+def nothing_recorded():
+    return not EmailEvent.unscoped.exists() and not Suppression.unscoped.exists()
+
+
+def complaint(message_id="", metadata=None, event_id=90):
+    return bounce(message_id, "SpamComplaint", event_id) | {
+        "RecordType": "SpamComplaint",
+        "Metadata": metadata or {},
+    }
+
+
+@pytest.mark.django_db
+def test_without_a_webhook_secret_the_endpoints_are_not_mounted(client, sent, settings):
+    """The attack that worked: no secret configured, then a complaint naming each sequential
+    message id in turn, with no credentials at all."""
+    settings.ANYMAIL = {}
+    for our_id in range(1, sent.pk + 3):
+        response = post(client, complaint(metadata={"message": str(our_id)}), auth="")
+        assert response.status_code == 404
+    assert post(client, bounce(), auth="").status_code == 404
+    assert nothing_recorded()
+    sent.refresh_from_db()
+    assert sent.delivery == ""
+
+
+@pytest.mark.django_db
+def test_inbound_mail_endpoints_are_never_mounted(client):
+    response = client.post(
+        "/webhooks/email/postmark/inbound/",
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=AUTH,
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_sequential_message_id_in_the_metadata_names_nothing(client, sent):
+    """With the secret (an ESP account shared by another app, say): metadata that names our
+    message by its sequential id, without our token, matches nothing."""
+    assert post(client, complaint(metadata={"message": str(sent.pk)})).status_code == 200
+    forged = {"message": str(sent.pk), "storefront": sent.storefront.public_id, "token": "0" * 32}
+    assert post(client, complaint(metadata=forged, event_id=91)).status_code == 200
+    assert nothing_recorded()
+
+
+@pytest.mark.django_db
+def test_metadata_with_our_token_names_the_message(client, sent):
+    # An ESP that gives some events no message id of its own: our metadata, token included.
+    assert post(client, complaint(metadata=services.esp_metadata(sent))).status_code == 200
+    assert Suppression.objects.for_storefront(sent.storefront).get().reason == "complained"
+
+
+@pytest.mark.django_db
+def test_an_event_naming_another_storefronts_message_changes_nothing(
+    client, sent, make_tenant, schedule_message
+):
+    bravo = make_tenant("Bravo", "whsec_bravobravobravobravo")
+    theirs = schedule_message(bravo.storefront, to="other@example.com", idempotency_key="b")
+    services.send_due(now=NOON_PARIS)
+    # Alpha's ESP id with Bravo's storefront in the metadata, and the other way round.
+    crossed = {"storefront": bravo.storefront.public_id, "message": str(sent.pk)}
+    assert post(client, complaint("pm-1", crossed)).status_code == 200
+    # Bravo's message id and storefront with a token made for Alpha's message of that id.
+    alpha_token = services.esp_metadata_token(sent.storefront.public_id, theirs.pk)
+    stolen = {
+        "storefront": bravo.storefront.public_id,
+        "message": str(theirs.pk),
+        "token": alpha_token,
+    }
+    assert post(client, complaint(metadata=stolen, event_id=92)).status_code == 200
+    assert nothing_recorded()
+
+
+@pytest.mark.django_db
+def test_a_replayed_event_changes_nothing_more(client, sent):
+    assert post(client, bounce(bounce_type="Transient", event_id=5)).status_code == 200
+    sent.refresh_from_db()
+    first = (sent.delivery, sent.delivery_updated_at)
+    assert post(client, bounce(bounce_type="Transient", event_id=5)).status_code == 200
+    sent.refresh_from_db()
+    assert (sent.delivery, sent.delivery_updated_at) == first
+    assert EmailEvent.unscoped.count() == 1
+
+
+def test_a_start_up_check_warns_when_an_esp_has_no_webhook_secret(settings):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "x"}
+    [warning] = check_esp_webhook_secret()
+    assert warning.level == checks.WARNING and warning.id == "notifications.W001"
+    assert "ANYMAIL_WEBHOOK_SECRET" in warning.msg
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret-hook"}
+    assert check_esp_webhook_secret() == []
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "no-colon"}
+    [error] = check_esp_webhook_secret()
+    assert error.level == checks.ERROR and "no-colon" not in error.msg
+    # Django's own backends have no tracking webhooks: nothing to warn about.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.ANYMAIL = {}
+    assert check_esp_webhook_secret() == []

@@ -269,10 +269,15 @@ def test_through_an_anymail_esp_the_esps_id_metadata_and_tag_are_kept(
     message = schedule_message(alpha, kind="payment_recovery")
     services.send_due(now=NOON_PARIS)
     sent = mail.outbox[0]
-    assert sent.anymail_test_params["metadata"] == {
+    metadata = sent.anymail_test_params["metadata"]
+    assert metadata == {
         "message": str(message.pk),
         "storefront": alpha.public_id,
+        "token": services.esp_metadata_token(alpha.public_id, message.pk),
     }
+    # Unguessable, and different for every message and every storefront.
+    assert len(metadata["token"]) == 32
+    assert metadata["token"] != services.esp_metadata_token(alpha.public_id, message.pk + 1)
     assert sent.anymail_test_params["tags"] == ["payment_recovery"]
     message.refresh_from_db()
     assert message.esp_message_id == str(sent.anymail_status.message_id)

@@ -632,7 +632,7 @@ class _History:
                 event_id=f"demo-{message.pk}-{event_type}",
                 message_id=message.esp_message_id,
                 recipient=message.to,
-                metadata={"message": str(message.pk)},
+                metadata=notifications.esp_metadata(message),
                 description=(
                     "550 5.1.1 The email account that you tried to reach does not exist."
                     if event_type == "bounced"

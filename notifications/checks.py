@@ -1,0 +1,40 @@
+"""Start-up checks of the email settings."""
+
+from django.conf import settings
+from django.core import checks
+
+
+def webhook_secrets() -> list[str]:
+    """The basic-auth credentials ("user:password") anymail's tracking webhooks require, as
+    anymail reads ANYMAIL["WEBHOOK_SECRET"]: one string, or a list of them during a rotation."""
+    configured = getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET") or []
+    if isinstance(configured, str):
+        configured = [configured]
+    return [secret for secret in configured if secret]
+
+
+@checks.register(checks.Tags.security)
+def check_esp_webhook_secret(app_configs=None, **kwargs):
+    backend = getattr(settings, "EMAIL_BACKEND", "")
+    secrets = webhook_secrets()
+    if not secrets:
+        if not backend.startswith("anymail."):
+            return []  # Django's own backends have no tracking webhooks to miss
+        return [
+            checks.Warning(
+                "ANYMAIL_WEBHOOK_SECRET is not set: the email provider's tracking webhooks "
+                "(/webhooks/email/<esp>/tracking/) answer 404, so bounces, complaints and "
+                "unsubscribes are not recorded.",
+                hint="Set ANYMAIL_WEBHOOK_SECRET to 'user:long-random-password' and give the "
+                "provider https://user:long-random-password@<host>/webhooks/email/<esp>/tracking/.",
+                id="notifications.W001",
+            )
+        ]
+    if any(":" not in secret for secret in secrets):
+        return [
+            checks.Error(
+                "ANYMAIL_WEBHOOK_SECRET must be 'user:password' (HTTP basic auth).",
+                id="notifications.E001",
+            )
+        ]
+    return []
