@@ -28,13 +28,16 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext as _
+
 from payments.providers import adyen, stripe
 from storefront_settings.models import Provider, Storefront
 from storefront_settings.services import record
 from tracking.providers import aftership, easypost, generic
 
 TIMEOUT = 5  # seconds: the endpoint answers in milliseconds when it is up
-MAX_ANSWER = 1000  # characters of the endpoint's answer shown to the merchant
+MAX_READ = 4096  # bytes of the endpoint's answer read, enough for any answer of ours
+MAX_REASON = 200  # characters of an endpoint's refusal reason shown to the merchant
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class SampleEventResult:
     provider: str
     url: str
     status: int | None  # None: the endpoint was not reached
-    answer: str  # the endpoint's body, or why it was not reached
+    answer: str  # a short summary of the answer, never its body as such (summarise)
     accepted: bool
 
 
@@ -151,23 +154,49 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
-def post(url: str, signed: SignedRequest) -> tuple[int | None, str]:
-    """POST the signed request; (status, body) of the answer, or (None, why) when none came."""
+def post(url: str, signed: SignedRequest) -> tuple[int | None, str | None]:
+    """POST the signed request; (status, summary) of the answer, the summary None for an
+    answer that is not ours; or (None, why) when none came."""
     if not url.startswith(("http://", "https://")):
         raise ValueError("only http(s) URLs are posted to")
-    # The URL is this site's own endpoint, built from the request's validated host.
+    # The URL is this site's own endpoint under SITE_URL, never one a request named.
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         url, data=signed.body, headers=signed.headers, method="POST"
     )
     try:
         with _opener.open(request, timeout=TIMEOUT) as response:
-            return response.status, response.read(MAX_ANSWER).decode("utf-8", "replace")
+            return response.status, summarise(response.read(MAX_READ))
     except urllib.error.HTTPError as error:
         with error:
-            return error.code, error.read(MAX_ANSWER).decode("utf-8", "replace")
+            return error.code, summarise(error.read(MAX_READ))
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
-        return None, str(reason)[:MAX_ANSWER]
+        # The kind of failure (refused, timed out, name unknown), not a page of detail.
+        return None, (getattr(reason, "strerror", None) or str(reason))[:MAX_REASON]
+
+
+def summarise(body: bytes) -> str | None:
+    """What the merchant is shown of an answer: the words our webhook endpoints answer with
+    (received, ignored, a refusal's reason, Adyen's "[accepted]"); None for any other body,
+    which is not ours to show."""
+    text = body.decode("utf-8", "replace").strip()
+    if text == adyen.ACCEPTED_RESPONSE:
+        return text
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        return None
+    if isinstance(answer.get("error"), str):
+        return answer["error"].replace("\n", " ")[:MAX_REASON]
+    if answer.get("received") is True:
+        if answer.get("ignored") is True:
+            return _("received and ignored, as a test event should be")
+        if answer.get("duplicate") is True:
+            return _("received before")
+        return _("received")
+    return None
 
 
 def send_test_event(
@@ -178,7 +207,10 @@ def send_test_event(
     status, answer = post(
         url, signed_sample(storefront=storefront, provider=provider, secret=secret)
     )
-    accepted = status is not None and 200 <= status < 300
+    # A 2xx from something that does not answer as our endpoints do is not an acceptance.
+    accepted = status is not None and 200 <= status < 300 and answer is not None
+    if answer is None:
+        answer = _("an answer that is not from an Aftersale webhook endpoint (not shown)")
     if provider == Provider.ADYEN:
         # Adyen retries anything but this exact body, so that is what "accepted" means there.
         accepted = accepted and answer.strip() == adyen.ACCEPTED_RESPONSE

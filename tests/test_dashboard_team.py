@@ -2,7 +2,8 @@
 
 import re
 import socket
-from urllib.parse import urlsplit
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -216,15 +217,12 @@ def test_a_malformed_secret_is_refused_without_being_echoed(client, two_storefro
 # --- Test events --------------------------------------------------------------------------------
 
 
-def live_host(live_server):
-    return urlsplit(live_server.url).netloc
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("provider", list(SECRETS))
 def test_a_test_event_reaches_the_endpoint_and_is_accepted(
-    client, live_server, two_storefronts, provider
+    client, live_server, two_storefronts, provider, settings
 ):
+    settings.SITE_URL = live_server.url
     alpha, _ = two_storefronts
     if provider != "stripe":
         services.add_provider_secret(
@@ -236,9 +234,7 @@ def test_a_test_event_reaches_the_endpoint_and_is_accepted(
             storefront=alpha.storefront, provider="stripe", secret=NEW_STRIPE
         )
     client.force_login(alpha.owner)
-    response = client.post(
-        f"/app/alpha/settings/providers/{provider}/test/", HTTP_HOST=live_host(live_server)
-    )
+    response = client.post(f"/app/alpha/settings/providers/{provider}/test/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "Test event accepted." in body, body
@@ -254,7 +250,7 @@ def test_a_test_event_reaches_the_endpoint_and_is_accepted(
         assert '"ignored": true' not in body
     else:
         assert not stored.exists()
-        assert "ignored" in body
+        assert "received and ignored, as a test event should be" in body
 
 
 @pytest.mark.django_db(transaction=True)
@@ -286,20 +282,88 @@ def test_no_active_secret_sends_nothing(client, two_storefronts):
 
 @pytest.mark.django_db
 def test_an_unreachable_endpoint_is_reported(client, two_storefronts, settings):
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
     alpha, _ = two_storefronts
     # A port nothing listens on: bound, then closed.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    settings.SITE_URL = f"http://127.0.0.1:{port}"
     client.force_login(alpha.owner)
-    response = client.post(
-        "/app/alpha/settings/providers/stripe/test/", HTTP_HOST=f"localhost:{port}"
-    )
+    response = client.post("/app/alpha/settings/providers/stripe/test/")
     body = response.content.decode()
     assert response.status_code == 200
     assert "The endpoint could not be reached." in body
+    assert "Connection refused" in body
     assert audit(alpha.storefront, "webhook.test_sent").get().detail["status"] is None
+
+
+class _InternalService(BaseHTTPRequestHandler):
+    """Something on another port of an allowed host that must never be read through us."""
+
+    requests = 0
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        type(self).requests += 1
+        body = b"INTERNAL-ONLY admin token 0xDEADBEEF " * 100
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def internal_service():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _InternalService)
+    _InternalService.requests = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_host_header_cannot_point_the_test_event_at_another_port(
+    client, live_server, two_storefronts, settings, internal_service
+):
+    """The attack: an allowed host name with another port in the Host header made the server
+    post to that port and show the answer. The test event now goes to SITE_URL only."""
+    settings.SITE_URL = live_server.url
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
+    alpha, _ = two_storefronts
+    client.force_login(alpha.owner)
+    response = client.post(
+        "/app/alpha/settings/providers/stripe/test/", HTTP_HOST=f"127.0.0.1:{internal_service}"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert _InternalService.requests == 0
+    assert "INTERNAL-ONLY" not in body and f":{internal_service}" not in body
+    assert "Test event accepted." in body
+
+
+@pytest.mark.django_db
+def test_an_answer_that_is_not_ours_is_never_shown(
+    client, two_storefronts, settings, internal_service
+):
+    # Even SITE_URL misconfigured to point at something else: its status, not its body.
+    settings.SITE_URL = f"http://127.0.0.1:{internal_service}"
+    alpha, _ = two_storefronts
+    client.force_login(alpha.owner)
+    body = client.post("/app/alpha/settings/providers/stripe/test/").content.decode()
+    assert _InternalService.requests == 1
+    assert "INTERNAL-ONLY" not in body and "DEADBEEF" not in body
+    assert "an answer that is not from an Aftersale webhook endpoint (not shown)" in body
+    assert "Test event refused." in body
+    assert audit(alpha.storefront, "webhook.test_sent").get().detail == {
+        "provider": "stripe",
+        "status": 200,
+        "accepted": False,
+    }
 
 
 # --- API keys -----------------------------------------------------------------------------------

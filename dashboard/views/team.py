@@ -199,9 +199,10 @@ def send_test(request, provider):
             % {"provider": Provider(guide.provider).label},
         )
         return redirect("dashboard:settings-providers", slug=current.slug)
-    # The endpoint as this very request reached the site (host and scheme), so the test goes
-    # to the server the merchant is using: production, a dev server, the test server.
-    url = request.build_absolute_uri(webhook_path(storefront=current, provider=provider))
+    # The URL the provider is given (the connections page shows it): SITE_URL, never the
+    # request's Host header, whose port Django does not check, so that no request can point
+    # this server at another port or host and read the answer.
+    url = settings.SITE_URL + webhook_path(storefront=current, provider=provider)
     result = send_test_event(
         storefront=current, provider=provider, url=url, secret=secrets[0], actor=request.user
     )

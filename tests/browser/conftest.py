@@ -32,7 +32,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, settings):
+    # The site's public URL is the live server's: the test-event button posts to it.
+    settings.SITE_URL = live_server.url
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900}
     )
