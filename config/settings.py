@@ -5,6 +5,7 @@ DATABASE_URL or REDIS_URL unset, an embedded PostgreSQL or Redis is started unde
 (config/embedded.py), so a fresh machine needs nothing but Python.
 """
 
+import ipaddress
 import json
 import secrets
 from pathlib import Path
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address and scheme, from the reverse proxy only (TRUSTED_PROXIES).
+    "config.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -274,6 +277,16 @@ ANYMAIL = {
 }
 
 # Security: safe by default; DEBUG (the demo) relaxes only what plain HTTP on localhost needs.
+# The reverse proxy's addresses or networks (comma-separated, e.g. 172.30.0.0/24): only requests
+# from them may say, in X-Forwarded-Proto and CLIENT_IP_HEADER, which scheme and client address
+# they carry (config/proxy.py). Nobody is trusted by default.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from None
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="X-Forwarded-For")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -287,10 +300,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Rate limits (django-ratelimit, on the cache: /login/, /track/<slug>/) count per client
-# address, REMOTE_ADDR by default. Behind a proxy REMOTE_ADDR is the proxy's, shared by every
-# client: name here the META key of the header the proxy sets to the client's address (and
-# overwrites when a client sends one), e.g. HTTP_X_REAL_IP. Never a header clients can forge.
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# address: REMOTE_ADDR, which TrustedProxyMiddleware sets to the client's behind the proxy.
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -4,7 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
+import yaml
+from django.test import Client, RequestFactory, override_settings
+
+from config.proxy import TrustedProxyMiddleware
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,16 +48,58 @@ def test_a_malformed_encryption_key_stops_start_up():
     assert "too-short" not in result.stderr
 
 
+def test_a_malformed_trusted_proxy_stops_start_up():
+    result = import_settings(DEBUG="true", TRUSTED_PROXIES="172.30.0.0/24,proxy.local")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "proxy.local" in result.stderr
+
+
+PROXY = "172.30.0.2"  # the reverse proxy's address on its network
+CLIENT = "203.0.113.9"
+
+
 @pytest.mark.django_db
-def test_plain_http_is_redirected_to_https_and_a_proxy_header_is_honoured():
-    with override_settings(SECURE_SSL_REDIRECT=True):
+def test_plain_http_is_redirected_to_https_and_the_proxys_header_is_honoured():
+    with override_settings(SECURE_SSL_REDIRECT=True, TRUSTED_PROXIES=["172.30.0.0/24"]):
         client = Client()
         response = client.get("/login/")
         assert response.status_code == 301
         assert response.url == "https://testserver/login/"
-        assert client.get("/login/", HTTP_X_FORWARDED_PROTO="https").status_code == 200
+        through_proxy = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_PROTO": "https"}
+        assert client.get("/login/", **through_proxy).status_code == 200
         # Load balancers probe health over plain HTTP.
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_client_that_is_not_the_proxy_cannot_claim_https():
+    with override_settings(SECURE_SSL_REDIRECT=True, TRUSTED_PROXIES=["172.30.0.0/24"]):
+        response = Client().get("/login/", REMOTE_ADDR=CLIENT, HTTP_X_FORWARDED_PROTO="https")
+        assert response.status_code == 301
+    # Nor with no proxy configured at all (the default).
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        response = Client().get("/login/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_PROTO="https")
+        assert response.status_code == 301
+
+
+def _seen_address(**meta) -> str:
+    request = RequestFactory().get("/", **meta)
+    TrustedProxyMiddleware(lambda request: None)(request)
+    return request.META["REMOTE_ADDR"]
+
+
+def test_the_client_address_comes_from_the_proxy_only(settings):
+    settings.TRUSTED_PROXIES = ["172.30.0.0/24", "::1"]
+    # From the proxy: the address it appended, not the ones the client wrote before it.
+    forwarded = "10.0.0.1, 198.51.100.7, " + CLIENT
+    assert _seen_address(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded) == CLIENT
+    assert _seen_address(REMOTE_ADDR="::1", HTTP_X_FORWARDED_FOR=CLIENT) == CLIENT
+    # From anyone else the header is ignored, and a garbled one changes nothing.
+    assert _seen_address(REMOTE_ADDR=CLIENT, HTTP_X_FORWARDED_FOR="10.9.9.9") == CLIENT
+    assert _seen_address(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="not an address") == PROXY
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
+    assert _seen_address(REMOTE_ADDR=PROXY, HTTP_X_REAL_IP=CLIENT) == CLIENT
+    assert _seen_address(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=CLIENT) == PROXY
 
 
 def test_production_defaults_are_safe(settings):
@@ -62,3 +107,13 @@ def test_production_defaults_are_safe(settings):
     assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
     assert settings.SECURE_HSTS_SECONDS >= 31536000
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_compose_publishes_only_the_proxy_and_trusts_only_its_network():
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {name for name, service in services.items() if service.get("ports")} == {"proxy"}
+    assert "proxy" in services["web"]["networks"] and services["proxy"]["networks"] == ["proxy"]
+    subnet = compose["networks"]["proxy"]["ipam"]["config"][0]["subnet"]
+    assert services["web"]["environment"]["TRUSTED_PROXIES"] == subnet
+    assert "reverse_proxy web:8000" in (PROJECT_ROOT / "Caddyfile").read_text()
