@@ -1,63 +1,75 @@
-"""/login/: Django's login view, with a limit on failed attempts against password guessing."""
+"""/login/: Django's login view, then, for a user with a second factor, /login/code/.
 
+Failed passwords are limited by django-axes (config/login_limits.py), on this page and on the
+admin's alike. A right password for a user with a confirmed device does not log them in: the
+session only remembers, for a few minutes, who gave it, and the user is logged in, with the
+session marked verified (django-otp), once a code is accepted. Wrong codes are throttled by
+the device itself (django-otp: 1, 2, 4, 8… seconds after each failure in a row)."""
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django_ratelimit.core import get_usage
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
 
-# A person mistyping fails a few times a minute at most. Per address, ten failures a minute
-# leave room for an office behind one NAT; per username, five a minute cap guessing at one
-# account to 7,200 tries a day, far fewer than the common-password lists hold (and
-# Django's validators refuse those passwords). Spraying many usernames from one address hits
-# the address limit; spreading over addresses to guess one password hits the username limit.
-RATES = {"address": "10/m", "username": "5/m"}
+from dashboard.forms.two_factor import CodeForm
+from storefront_settings.two_factor import has_two_factor
 
-
-def submitted_username(group, request) -> str:
-    # Case and spaces must not buy an attacker a fresh budget. The key is hashed by
-    # django-ratelimit, so the username never sits in Redis in clear.
-    return request.POST.get("username", "").strip().casefold()
-
-
-KEYS = {"address": "ip", "username": submitted_username}
-
-
-def _seconds_to_wait(request) -> int:
-    """0 if this attempt may go ahead, else how long until the limiting window ends."""
-    waits = [0]
-    for name, rate in RATES.items():
-        usage = get_usage(request, group=f"login.{name}", key=KEYS[name], rate=rate)
-        # `count` is the failures so far in this window; this attempt would be one more.
-        if usage is not None and usage["count"] >= usage["limit"]:
-            waits.append(max(usage["time_left"], 1))
-    return max(waits)
-
-
-def _count_failure(request) -> None:
-    for name, rate in RATES.items():
-        get_usage(request, group=f"login.{name}", key=KEYS[name], rate=rate, increment=True)
+PENDING = "login_pending_code"
+# Long enough to open the app and type a code; a password given longer ago is asked again.
+PENDING_SECONDS = 300
 
 
 class LoginView(auth_views.LoginView):
-    """Only failed attempts count: a successful login spends nothing, so a team logging in
-    from one office is never held back. The check comes before the password is looked at, so
-    while limited even the right password is refused, and the answer is the same whether or
-    not the account exists. Checking before and counting after lets at most as many extra
-    attempts through as there are requests in flight at that moment, a bounded overshoot."""
-
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        wait = _seconds_to_wait(request)
-        if wait:
-            # An unbound form: validating it would check the password.
-            form = self.get_form_class()(
-                request, initial={"username": request.POST.get("username", "")}
-            )
-            context = self.get_context_data(form=form, too_many_attempts=True)
-            response = self.render_to_response(context, status=429)
-            response["Retry-After"] = str(wait)
-            return response
-        return super().post(request, *args, **kwargs)
+    def form_valid(self, form):
+        user = form.get_user()
+        if not has_two_factor(user):
+            return super().form_valid(form)
+        # The password was right; the session stays anonymous until the code is given.
+        self.request.session[PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "at": int(time.time()),
+            "next": self.get_success_url(),  # already checked to be on this site
+        }
+        return redirect("login-code")
 
-    def form_invalid(self, form):
-        _count_failure(self.request)
-        return super().form_invalid(form)
+
+def _pending_user(pending):
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    return get_user_model()._default_manager.filter(pk=pending.get("user"), is_active=True).first()
+
+
+@sensitive_post_parameters("otp_token")
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@csrf_protect
+def login_code(request):
+    pending = request.session.get(PENDING)
+    user = _pending_user(pending)
+    if user is None:
+        request.session.pop(PENDING, None)
+        if pending is not None:
+            messages.info(request, _("That took too long: log in again."))
+        return redirect("login")
+    form = CodeForm(user, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            del request.session[PENDING]
+            auth_login(request, user, backend=pending["backend"])
+            otp_login(request, form.verified)
+            return redirect(pending["next"])
+        status = 400
+    return render(request, "registration/login_code.html", {"form": form}, status=status)

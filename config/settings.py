@@ -8,6 +8,7 @@ DATABASE_URL or REDIS_URL unset, an embedded PostgreSQL or Redis is started unde
 import ipaddress
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -71,7 +72,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks ops for a second factor (config/admin_site.py).
+    "config.apps.OpsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +87,10 @@ INSTALLED_APPS = [
     # Swagger UI's files, served as our own static files for /api/docs/ (the CSP allows no CDN).
     "drf_spectacular_sidecar",
     "anymail",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "storefront_settings",
     "inbound",
     "notifications",
@@ -104,8 +110,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session was confirmed with a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login attempt axes refused into the 429 page (config/login_limits.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -236,6 +246,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes first: it refuses a limited attempt before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -299,8 +314,29 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-# Rate limits (django-ratelimit, on the cache: /login/, /track/<slug>/) count per client
-# address: REMOTE_ADDR, which TrustedProxyMiddleware sets to the client's behind the proxy.
+# The client's address, for every limit counted per address (failed logins, the parcel
+# lookup): REMOTE_ADDR, which TrustedProxyMiddleware sets to the client's behind the proxy, an
+# IPv6 address taken as its /64. One rule, config.client_address, for django-axes and
+# django-ratelimit alike.
+RATELIMIT_IP_META_KEY = "config.client_address.client_address"
+
+# Failed logins (/login/ and /admin/login/), counted by django-axes on the cache: see
+# config/login_limits.py for why these two counters and these numbers.
+AXES_HANDLER = "config.login_limits.LoginAttempts"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+LOGIN_FAILURE_LIMIT_PER_USERNAME = 5  # per username and address
+AXES_FAILURE_LIMIT = 10  # per address
+AXES_COOLOFF_TIME = timedelta(minutes=1)
+AXES_USERNAME_CALLABLE = "config.login_limits.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login_limits.locked_out"
+# Nothing is kept in the database (the cache handler): no empty admin pages.
+AXES_ENABLE_ADMIN = False
+
+# Two-factor login (django-otp): the name authenticator apps show, and no TOTP key or recovery
+# code on admin pages.
+OTP_TOTP_ISSUER = "Aftersale"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

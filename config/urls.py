@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from config.health import healthz
-from config.login import LoginView
+from config.login import LoginView, login_code
 from dashboard.api import (
     CurrentStorefrontView,
     LostSaleViewSet,
@@ -29,6 +29,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("login/", LoginView.as_view(), name="login"),
+    path("login/code/", login_code, name="login-code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", include("dashboard.urls")),
     # An invited member's one-time link to choose a password: outside /app/<slug>/, where

@@ -1,6 +1,15 @@
 from django.urls import include, path
 
-from dashboard.views import home, lost_sales, outbox, overview, settings, shipments, team
+from dashboard.views import (
+    home,
+    lost_sales,
+    outbox,
+    overview,
+    settings,
+    shipments,
+    team,
+    two_factor,
+)
 
 app_name = "dashboard"
 
@@ -12,6 +21,7 @@ storefront_pages = [
     *outbox.urlpatterns,
     *settings.urlpatterns,
     *team.urlpatterns,
+    *two_factor.urlpatterns,
 ]
 
 urlpatterns = [

@@ -105,6 +105,13 @@ class Storefront(models.Model):
     quiet_hours_start = models.TimeField(default=datetime.time(21, 0))
     quiet_hours_end = models.TimeField(default=datetime.time(8, 0))
 
+    # Every member must log in with a second factor to see this storefront's pages (the API,
+    # with its keys, is not concerned). Owners change it (dashboard, Settings → Security).
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text=_("Members must log in with a code from an authenticator app."),
+    )
+
     BRAND_FIELDS = ["logo_url", "brand_colour", "accent_colour"]
     TRUST_FIELDS = [
         "legal_name",

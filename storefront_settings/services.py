@@ -365,6 +365,7 @@ RECOVERY_POLICY_FIELDS = (
     "recovery_window_days",
 )
 SHIPMENT_POLICY_FIELDS = ("milestones", "stalled_days")
+SECURITY_FIELDS = ("require_two_factor",)
 ALERT_FIELDS = ("receives_alerts", "alert_frequency")
 
 
@@ -436,6 +437,18 @@ def update_sending_guards(*, storefront: Storefront, actor, values: dict) -> dic
         values=values,
         fields=SENDING_FIELDS,
         action="storefront.sending_changed",
+    )
+
+
+@transaction.atomic
+def update_security(*, storefront: Storefront, actor, values: dict) -> dict:
+    """Require, or stop requiring, a second factor from every member of the storefront."""
+    return _update_storefront(
+        storefront=storefront,
+        actor=actor,
+        values=values,
+        fields=SECURITY_FIELDS,
+        action="storefront.security_changed",
     )
 
 

@@ -37,13 +37,25 @@ class Tenant:
     stripe_secret: ProviderSecret
 
 
+def verify_session(client, device) -> None:
+    """Mark the client's session as having given a code from `device`, as django_otp.login
+    does (the admin asks for it with DEBUG off)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def ops(client, db):
-    """A client logged in as an ops superuser (Django admin)."""
+    """A client logged in as an ops superuser (Django admin), with a second factor."""
     from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     admin = get_user_model().objects.create_superuser("ops@example.com", "ops@example.com", "x")
     client.force_login(admin)
+    verify_session(client, TOTPDevice.objects.create(user=admin, name="test", confirmed=True))
     return client
 
 

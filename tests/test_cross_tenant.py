@@ -30,8 +30,16 @@ OBJECTS = {
 }
 # Other path parameters and the value each is walked with.
 PARAMETERS = {"provider": "stripe"}
-# Dashboard names a viewer may POST to: their own preferences, nothing of the storefront's.
-VIEWER_MAY_POST = {"settings-alerts"}
+# Dashboard names a viewer may POST to: their own preferences and their own second factor,
+# nothing of the storefront's.
+VIEWER_MAY_POST = {
+    "settings-alerts",
+    "settings-two-factor-start",
+    "settings-two-factor-confirm",
+    "settings-two-factor-verify",
+    "settings-two-factor-codes",
+    "settings-two-factor-off",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):

@@ -97,6 +97,7 @@ FIELD_LABELS = {
     "confirmed": gettext_lazy("Confirmed"),
     "status": gettext_lazy("Answer status"),
     "accepted": gettext_lazy("Accepted"),
+    "require_two_factor": gettext_lazy("Two-factor login required"),
 }
 
 # What each audit action means, in plain words. An action not listed is shown from its code
@@ -120,6 +121,10 @@ ACTION_LABELS = {
     "suppression.added": gettext_lazy("Address added to the suppression list"),
     "suppression.lifted": gettext_lazy("Suppression lifted"),
     "webhook.test_sent": gettext_lazy("Test event sent"),
+    "storefront.security_changed": gettext_lazy("Two-factor requirement changed"),
+    "member.two_factor_enabled": gettext_lazy("Two-factor login turned on"),
+    "member.two_factor_disabled": gettext_lazy("Two-factor login turned off"),
+    "member.recovery_codes_renewed": gettext_lazy("New recovery codes made"),
 }
 
 # Actions that record one change as top-level "from" and "to": the field they change.
