@@ -88,8 +88,7 @@ def logged_in(client) -> bool:
 
 
 def full_width(text: str) -> str:
-    """'merchant@example.com' in full-width forms ('ｍｅｒｃｈａｎｔ＠ｅｘａｍｐｌｅ．ｃｏｍ'), which NFKC
-    turns back into the ASCII text."""
+    """The text in full-width forms ('ｍｅｒｃｈａｎｔ＠…'), which NFKC turns back into ASCII."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 

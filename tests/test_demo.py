@@ -146,6 +146,17 @@ def test_seeding_again_adds_nothing(shop):
     assert Storefront.objects.filter(slug=demo.DEMO_SLUG).count() == 1
 
 
+@override_settings(DEBUG=True)
+def test_the_demo_login_goes_straight_into_the_dashboard(client, shop, fresh_cache):
+    # No second factor asked: the demo storefront does not require one, nor has its merchant.
+    assert not shop.require_two_factor
+    response = client.post(
+        "/login/", {"username": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == f"/app/{shop.slug}/"
+    assert response.status_code == 200
+
+
 def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant):
     tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
     payments.apply_signal(storefront=tenant.storefront, signal=signal())

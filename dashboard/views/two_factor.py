@@ -98,6 +98,7 @@ def confirm(request):
         return _setup_page(request, device, form=form, status=400)
     codes = two_factor.confirm_authenticator(user=user, device=form.verified)
     otp_login(request, form.verified)  # this session has just given a code
+    request.two_factor_missing = False
     messages.success(request, _("Two-factor login is on."))
     # Shown in this response only, like a new API key.
     return _page(request, new_codes=codes, status=201)

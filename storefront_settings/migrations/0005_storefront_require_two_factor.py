@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('storefront_settings', '0004_shipmentpolicy'),
+        ("storefront_settings", "0004_shipmentpolicy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='storefront',
-            name='require_two_factor',
-            field=models.BooleanField(default=False, help_text='Members must log in with a code from an authenticator app.'),
+            model_name="storefront",
+            name="require_two_factor",
+            field=models.BooleanField(
+                default=False,
+                help_text="Members must log in with a code from an authenticator app.",
+            ),
         ),
     ]

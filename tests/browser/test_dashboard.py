@@ -192,6 +192,8 @@ def test_the_other_pages_render(page, log_in, screenshot, shop):
         ("settings-brand", "/app/alpha/settings/brand/"),
         ("settings-members", "/app/alpha/settings/members/"),
         ("settings-api-keys", "/app/alpha/settings/api-keys/"),
+        ("settings-security", "/app/alpha/settings/security/"),
+        ("settings-two-factor", "/app/alpha/settings/two-factor/"),
         ("api-docs", "/api/docs/"),
     ]:
         response = page.goto(path)
