@@ -322,3 +322,17 @@ def test_the_parcel_lookup_counts_the_address_the_proxy_names_too(
     assert [lookup("203.0.113.7").status_code for _ in range(10)] == [200] * 10
     assert lookup("203.0.113.7").status_code == 429
     assert lookup("198.51.100.1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_ops_lift_an_addresss_limit_before_its_minute_ends(client, two_storefronts, fresh_cache):
+    import io
+
+    from django.core.management import call_command
+
+    alpha, _ = two_storefronts
+    for n in range(10):
+        attempt(client, f"guess{n % 5}@example.com")
+    assert attempt(client, alpha.owner.username, PASSWORD).status_code == 429
+    call_command("axes_reset_ip", "203.0.113.7", stdout=io.StringIO())
+    assert attempt(client, alpha.owner.username, PASSWORD).status_code == 302
