@@ -417,6 +417,8 @@ class JoinView(PasswordResetConfirmView):
 
     template_name = "dashboard/settings/team/join.html"
     post_reset_login = True
+    # The backend that checks passwords (axes' own, listed first, only refuses).
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     title = gettext_lazy("Choose your password")
 
     def get_user(self, uidb64):
