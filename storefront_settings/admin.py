@@ -5,6 +5,7 @@ from django.utils import timezone
 from storefront_settings.models import (
     ApiKey,
     AuditLog,
+    Invitation,
     Membership,
     ProviderSecret,
     RecoveryPolicy,
@@ -96,6 +97,28 @@ class ProviderSecretAdmin(NoAddAdmin):
     search_fields = ["storefront__slug"]
     fields = ["storefront", "provider", "hint", "created_by", "created_at", "revoked_at"]
     readonly_fields = ["storefront", "provider", "hint", "created_by", "created_at"]
+    actions = [revoke]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(NoAddAdmin):
+    # Made from the dashboard, where the token goes into the email; here ops read and revoke.
+    list_display = ["email", "storefront", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "storefront__slug"]
+    fields = [
+        "storefront",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "revoked_at",
+    ]
+    readonly_fields = [field for field in fields if field != "revoked_at"]
     actions = [revoke]
 
 
