@@ -36,5 +36,20 @@ def invite(client, slug: str, email: str, role: str = "staff"):
     return client.post(f"/app/{slug}/settings/members/invite/", {"email": email, "role": role})
 
 
+# Where the emailed link leads once its token is in the session.
+ACCEPT = "/join/accept/"
+
+
+def open_link(client, link: str):
+    """Follow the emailed link: its token goes into the session, the page is at ACCEPT."""
+    response = client.get(link)
+    assert response.status_code == 302 and response.url == ACCEPT, response.status_code
+    return client.get(ACCEPT)
+
+
 def choose_password(client, link: str, password: str = PASSWORD):
-    return client.post(link, {"new_password1": password, "new_password2": password})
+    """Open the link and choose the password on its page; a dead link's own answer else."""
+    response = client.get(link)
+    if response.status_code != 302:
+        return response
+    return client.post(response.url, {"new_password1": password, "new_password2": password})

@@ -18,10 +18,12 @@ from storefront_settings.models import AuditLog, Invitation, Membership
 from tests.conftest import PASSWORD as FACTORY_PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 from tests.invitation_helpers import (
+    ACCEPT,
     PASSWORD,
     choose_password,
     emailed_link,
     invite,
+    open_link,
     send_emails,
     token_of,
 )
@@ -297,13 +299,18 @@ def test_forged_replaced_revoked_expired_and_used_links_grant_nothing(two_storef
     second = emailed_link("nina@example.com")
     assert second != first
     refused(first)
-    assert Client().get(second).status_code == 200
+    reader = Client()
+    assert open_link(reader, second).status_code == 200
     resent = AuditLog.objects.for_storefront(alpha.storefront).get(action="invitation.resent")
     assert resent.actor == alpha.owner and resent.detail == {"email": "nina@example.com"}
 
     # Revoked: dead, and no email of it is left to go.
     owner.post(f"{actions}/revoke/")
     refused(second)
+    # Revoked while its page was open: choosing a password there now does nothing either.
+    before = state()
+    response = reader.post(ACCEPT, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert response.status_code == 404 and state() == before
     assert not Message.objects.for_storefront(alpha.storefront).filter(status="scheduled").exists()
 
     # Expired: three days after it was sent.
@@ -318,7 +325,7 @@ def test_forged_replaced_revoked_expired_and_used_links_grant_nothing(two_storef
         omar.update(sent_at=row.sent_at - by, expires_at=row.expires_at - by)
 
     age(timedelta(days=3) - timedelta(minutes=1))
-    assert Client().get(link).status_code == 200
+    assert open_link(Client(), link).status_code == 200
     age(timedelta(days=3) + timedelta(minutes=1))
     refused(link)
     assert "expired" in owner.get("/app/alpha/settings/members/").content.decode()
@@ -352,7 +359,7 @@ def test_another_storefronts_invitation_cannot_be_resent_or_revoked(two_storefro
 
 @pytest.mark.django_db
 def test_an_existing_account_joins_only_when_it_accepts_signed_in_as_itself(
-    client, two_storefronts, fresh_cache
+    client, two_storefronts, fresh_cache, caplog
 ):
     alpha, bravo = two_storefronts
     invitee = bravo.owner
@@ -360,12 +367,12 @@ def test_an_existing_account_joins_only_when_it_accepts_signed_in_as_itself(
     link = emailed_link(invitee.email)
 
     # Not signed in: asked to sign in; posting (even a new password) changes nothing.
-    page = client.get(link)
+    page = open_link(client, link)
     assert page.status_code == 200
     body = page.content.decode()
     assert "already has an Aftersale account: sign in to it to accept" in body
-    assert f"/login/?next={link.replace('/', '%2F')}" in body
-    assert client.post(link).status_code == 403
+    assert "/login/?next=%2Fjoin%2Faccept%2F" in body
+    assert client.post(ACCEPT).status_code == 403
     assert choose_password(client, link, "attackers-choice-99").status_code == 403
     invitee.refresh_from_db()
     assert invitee.check_password(FACTORY_PASSWORD)
@@ -374,28 +381,34 @@ def test_an_existing_account_joins_only_when_it_accepts_signed_in_as_itself(
     # Signed in as someone else (a stranger, or Alpha's own owner): refused.
     for someone in (UserFactory(), alpha.owner):
         client.force_login(someone)
-        page = client.get(link)
+        page = open_link(client, link)
         assert f"Only {invitee.email} can accept this invitation" in page.content.decode()
-        assert client.post(link).status_code == 403
+        assert client.post(ACCEPT).status_code == 403
         assert not is_member(alpha.storefront, invitee.email)
     assert not AuditLog.objects.for_storefront(alpha.storefront).filter(action="member.joined")
 
-    # The invitee signs in through the login page, comes back to the link, and accepts.
+    # The invitee opens the link, signs in through the login page it points to (the session,
+    # and the token in it, survive signing in), comes back, and accepts.
     client.logout()
+    open_link(client, link)
     response = client.post(
-        "/login/", {"username": invitee.email, "password": FACTORY_PASSWORD, "next": link}
+        "/login/", {"username": invitee.email, "password": FACTORY_PASSWORD, "next": ACCEPT}
     )
-    assert response.status_code == 302 and response.url == link
+    assert response.status_code == 302 and response.url == ACCEPT
     assert not is_member(alpha.storefront, invitee.email)  # signing in is not accepting
-    assert "Accept the invitation" in client.get(link).content.decode()
-    response = client.post(link)
+    assert "Accept the invitation" in client.get(ACCEPT).content.decode()
+    response = client.post(ACCEPT)
     assert response.status_code == 302 and response.url == "/app/alpha/"
     membership = Membership.objects.for_storefront(alpha.storefront).get(user=invitee)
     assert membership.role == "viewer"
     joined = AuditLog.objects.for_storefront(alpha.storefront).get(action="member.joined")
     assert joined.actor == invitee
+    # The refusals above were logged (Django logs every 4xx) without the token, live then.
+    assert "Forbidden: /join/accept/" in caplog.text
+    assert token_of(link) not in caplog.text
     assert client.get("/app/alpha/").status_code == 200
     assert client.get(link).status_code == 404  # used
+    assert client.get(ACCEPT).status_code == 404
 
 
 @pytest.mark.django_db

@@ -10,6 +10,10 @@ the page may say what the inviter must not learn: whether the address has an acc
   to that account, then accept; anyone else signed in is refused.
 A token that is not an open invitation's (forged, replaced by a resend, revoked, used,
 expired) is a 404 that changes nothing.
+
+As Django's password reset does, the first visit puts the token in the session and redirects to
+/join/accept/, so the live token is in no later URL: not in the browser's history, a Referer, or
+the log lines of the 4xx answers below (a wrong password, someone else signed in).
 """
 
 from django.contrib.auth import get_user_model, login
@@ -25,12 +29,16 @@ from django.views.decorators.http import require_http_methods
 from storefront_settings import selectors, services
 from storefront_settings.models import Invitation
 
+SESSION_KEY = "_invitation_token"
+IN_SESSION = "accept"  # the URL's token once the real one is in the session
+
 
 def _not_open(request):
     return render(request, "dashboard/join/invalid.html", status=404)
 
 
 def _joined(request, membership):
+    request.session.pop(SESSION_KEY, None)
     return redirect("dashboard:storefront", slug=membership.storefront.slug)
 
 
@@ -79,17 +87,25 @@ def _accept(request, token: str, invitation: Invitation, account):
         {
             "invitation": invitation,
             "signed_in_as_invitee": signed_in_as_invitee,
+            # Signing in keeps the session, and so the token, for the way back here.
             "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
         },
         status=403 if refused else 200,
     )
 
 
-@never_cache  # the page's URL is the invitation's token
+@never_cache  # each answer depends on an invitation that may change at any moment
 @sensitive_post_parameters("new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 def join(request, token):
-    invitation = selectors.open_invitation(token=token)
+    if token != IN_SESSION:
+        if selectors.open_invitation(token=token) is None:
+            return _not_open(request)
+        request.session[SESSION_KEY] = token
+        return redirect("join", token=IN_SESSION)
+    token = request.session.get(SESSION_KEY, "")
+    # Checked again on every request: revoked, resent or accepted since, it is dead here too.
+    invitation = selectors.open_invitation(token=token) if token else None
     if invitation is None:
         return _not_open(request)
     account = selectors.invited_account(invitation=invitation)
