@@ -100,6 +100,14 @@ class ProviderSecretAdmin(NoAddAdmin):
     actions = [revoke]
 
 
+@admin.action(description="Revoke the selected invitations not yet accepted")
+def revoke_invitations(modeladmin, request, queryset):
+    count = queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    modeladmin.message_user(request, f"Revoked {count}.")
+
+
 @admin.register(Invitation)
 class InvitationAdmin(NoAddAdmin):
     # Made from the dashboard, where the token goes into the email; here ops read and revoke.
@@ -118,8 +126,8 @@ class InvitationAdmin(NoAddAdmin):
         "accepted_by",
         "revoked_at",
     ]
-    readonly_fields = [field for field in fields if field != "revoked_at"]
-    actions = [revoke]
+    readonly_fields = fields
+    actions = [revoke_invitations]
 
 
 @admin.register(AuditLog)
