@@ -370,7 +370,7 @@ def test_an_existing_account_joins_only_when_it_accepts_signed_in_as_itself(
     page = open_link(client, link)
     assert page.status_code == 200
     body = page.content.decode()
-    assert "already has an Aftersale account: sign in to it to accept" in body
+    assert "already has an Aftersale account: log in to it to accept" in body
     assert "/login/?next=%2Fjoin%2Faccept%2F" in body
     assert client.post(ACCEPT).status_code == 403
     assert choose_password(client, link, "attackers-choice-99").status_code == 403
