@@ -13,7 +13,7 @@ from dashboard.api import (
     MessageViewSet,
     ShipmentViewSet,
 )
-from dashboard.views.team import JoinView
+from dashboard.views.join import join
 
 router = SimpleRouter()
 router.register("messages", MessageViewSet, basename="message")
@@ -32,9 +32,9 @@ urlpatterns = [
     path("login/code/", login_code, name="login-code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", include("dashboard.urls")),
-    # An invited member's one-time link to choose a password: outside /app/<slug>/, where
-    # every page needs a member's session.
-    path("join/<str:uidb64>/<str:token>/", JoinView.as_view(), name="join"),
+    # The link of an invitation's email, where the invited address's reader joins: outside
+    # /app/<slug>/, where every page needs a member's session.
+    path("join/<str:token>/", join, name="join"),
     path("api/v1/", include(api_v1)),
     path("", include("notifications.urls")),
     path("", include("payments.urls")),

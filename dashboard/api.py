@@ -125,7 +125,8 @@ class MessageFilter(django_filters.FilterSet):
                 "kind",
                 OpenApiTypes.STR,
                 description="What the message is for: `payment_recovery`, `shipment_update`, "
-                "`merchant_failed_payment_alert` or `merchant_daily_digest`.",
+                "`merchant_failed_payment_alert`, `merchant_daily_digest` or "
+                "`member_invitation` (its link is never shown: it is the invitee's alone).",
             ),
             OpenApiParameter(
                 "to", OpenApiTypes.EMAIL, description="The recipient's address, in any case."

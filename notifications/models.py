@@ -3,6 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from storefront_settings.fields import EncryptedTextField
 from storefront_settings.models import Language, Storefront
 from storefront_settings.tenancy import TenantModel
 
@@ -10,6 +11,10 @@ from storefront_settings.tenancy import TenantModel
 class Audience(models.TextChoices):
     BUYER = "buyer", _("Buyer")
     MERCHANT = "merchant", _("Merchant")
+
+
+# What a sealed value reads as everywhere but in the email itself.
+SEALED = "[hidden]"
 
 
 class Message(TenantModel):
@@ -47,6 +52,11 @@ class Message(TenantModel):
     to = models.EmailField()
     template = models.CharField(max_length=100)
     context = models.JSONField(default=dict, blank=True)
+    # Sealed values (a link that works as a credential): JSON, encrypted, read only to send the
+    # email and dropped once it is sent or cancelled. `context` holds SEALED under the same
+    # names, so every other reader (the emails log, its preview, the API, the body kept as
+    # sent) shows the placeholder. See notifications.services.schedule.
+    sealed = EncryptedTextField(null=True, blank=True, editable=False)
     locale = models.CharField(max_length=5, choices=Language.choices)
     idempotency_key = models.CharField(max_length=200)
     group = models.CharField(max_length=200, blank=True, db_index=True)

@@ -4,6 +4,7 @@ schedule() writes a Message once per idempotency key; cancel() stops a group; se
 what is due and hands it to the email backend (any anymail ESP, or Django's own).
 """
 
+import json
 import logging
 import random
 import time
@@ -21,7 +22,7 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from notifications.models import Audience, Message, Suppression
+from notifications.models import SEALED, Audience, Message, Suppression
 from notifications.rendering import available_templates, render
 from storefront_settings.models import Membership, Storefront
 from storefront_settings.services import record
@@ -57,11 +58,15 @@ def schedule(
     locale: str | None = None,
     audience: str = Audience.BUYER,
     about=None,
+    sealed: dict[str, str] | None = None,
 ) -> Message:
     """Schedule one email; with a key already used, return that message and do nothing more.
 
     `context` must be JSON (it is stored and rendered when the message is sent, with the brand
-    the storefront has then). `about` is any model instance the message concerns.
+    the storefront has then). `about` is any model instance the message concerns. `sealed`
+    holds values only the recipient may read (a one-time link): they are stored encrypted,
+    used for the email alone, and read as SEALED in the stored context and the body kept as
+    sent, so that nobody who can read the storefront's emails log can read them.
     """
     to = normalise_email(to)
     validate_email(to)
@@ -78,7 +83,8 @@ def schedule(
         audience=audience,
         to=to,
         template=template,
-        context=context,
+        context={**context, **dict.fromkeys(sealed or {}, SEALED)},
+        sealed=json.dumps(sealed) if sealed else None,
         locale=locale or storefront.language,
         idempotency_key=idempotency_key,
         group=group,
@@ -103,7 +109,7 @@ def cancel(storefront: Storefront, group: str) -> int:
     return (
         Message.objects.for_storefront(storefront)
         .filter(group=group, status=Status.SCHEDULED)
-        .update(status=Status.CANCELLED, updated_at=timezone.now())
+        .update(status=Status.CANCELLED, sealed=None, updated_at=timezone.now())
     )
 
 
@@ -264,17 +270,24 @@ def _guard(message: Message, now: datetime) -> datetime | None:
     return None
 
 
+def _render(message: Message, context: dict):
+    return render(
+        template=message.template,
+        storefront=message.storefront,
+        context=context,
+        locale=message.locale,
+        recipient=message.to,
+        audience=message.audience,
+    )
+
+
 def _deliver(message: Message, backend, report: SendReport, now: datetime) -> None:
-    storefront = message.storefront
     try:
-        rendered = render(
-            template=message.template,
-            storefront=storefront,
-            context=message.context,
-            locale=message.locale,
-            recipient=message.to,
-            audience=message.audience,
-        )
+        # What is kept as sent is written from the stored context, where sealed values are
+        # SEALED; only the email handed to the ESP is written with them.
+        rendered = kept = _render(message, message.context)
+        if message.sealed:
+            rendered = _render(message, {**message.context, **json.loads(message.sealed)})
     except (TemplateDoesNotExist, TemplateSyntaxError) as error:
         # A broken template will not mend itself: fail now rather than retry.
         _finish(message, status=Status.FAILED, last_error=_describe(error))
@@ -314,9 +327,10 @@ def _deliver(message: Message, backend, report: SendReport, now: datetime) -> No
         sent_at=timezone.now(),
         last_error="",
         esp_message_id=str(esp_id)[:200],
-        subject=rendered.subject[:300],
-        body_text=rendered.text,
-        body_html=rendered.html,
+        subject=kept.subject[:300],
+        body_text=kept.text,
+        body_html=kept.html,
+        sealed=None,
     )
     report.sent += 1
 

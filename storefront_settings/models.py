@@ -188,6 +188,55 @@ class Membership(TenantModel):
         return f"{self.user} ({self.role}) at {self.storefront}"
 
 
+class Invitation(TenantModel):
+    """An address invited to become a member. It grants nothing until the person who reads the
+    email accepts it (the Membership is made then); it expires, can be revoked, and a resend
+    replaces its token. Only the token's hash is kept: the token itself is in the email only."""
+
+    LIFETIME = datetime.timedelta(days=3)
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Stored lower-case.")
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(help_text="When the current token was made and emailed.")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "token_hash"], name="uniq_invitation_token"
+            ),
+            # One open invitation per address: inviting it again renews that one.
+            models.UniqueConstraint(
+                fields=["storefront", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="uniq_open_invitation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.role}) to {self.storefront}"
+
+    @staticmethod
+    def hash_token(raw_token: str) -> str:
+        # Tokens are 256-bit random strings: a fast hash is enough, nothing to brute-force.
+        return hashlib.sha256(raw_token.encode()).hexdigest()
+
+    def is_open(self, now: datetime.datetime) -> bool:
+        """Neither accepted nor revoked, and not yet expired: the emailed link works."""
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
 def hash_api_key(raw_key: str) -> str:
     # Keys are 256-bit random strings, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(raw_key.encode()).hexdigest()

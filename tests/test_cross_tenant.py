@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from notifications.models import Message, Suppression
 from payments import services as payments
 from payments.models import LostSale
-from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret
+from storefront_settings import services
+from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
 from tests.payments_helpers import signal
 from tracking import services as tracking
 from tracking.models import Shipment
@@ -26,6 +27,7 @@ OBJECTS = {
     "settings-api-keys": ApiKey,
     "settings-providers": ProviderSecret,
     "settings-members": Membership,
+    "settings-invitation": Invitation,
     "settings-audit": AuditLog,
 }
 # Other path parameters and the value each is walked with.
@@ -99,6 +101,9 @@ def every_object(tenant):
     Suppression.objects.create(
         storefront=storefront, email=f"gone@{storefront.slug}.example", reason="manual"
     )
+    invited = services.invite_member(
+        storefront=storefront, email=f"invited@{storefront.slug}.example", role="staff"
+    )
     return {
         LostSale: LostSale.objects.for_storefront(storefront).get(),
         Message: Message.objects.for_storefront(storefront).first(),
@@ -107,6 +112,7 @@ def every_object(tenant):
         ApiKey: tenant.api_key,
         ProviderSecret: tenant.stripe_secret,
         Membership: tenant.membership,
+        Invitation: invited.invitation,
         AuditLog: AuditLog.objects.for_storefront(storefront).first(),
     }
 

@@ -1,4 +1,5 @@
-"""Settings: connections (secrets, test events), API keys, members."""
+"""Settings: connections (secrets, test events), API keys, members and their invitations (the
+attacks on invitations are in test_invitations.py)."""
 
 import re
 import socket
@@ -10,10 +11,20 @@ from django.contrib.auth import get_user_model
 
 from dashboard.sample_events import send_test_event
 from inbound.models import InboundEvent
+from notifications.models import Message
 from storefront_settings import services
-from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret
+from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
 from storefront_settings.selectors import webhook_path
 from tests.factories import MembershipFactory, UserFactory
+from tests.invitation_helpers import (
+    ACCEPT,
+    PASSWORD,
+    choose_password,
+    emailed_link,
+    invite,
+    open_link,
+    token_of,
+)
 
 NEW_STRIPE = "whsec_newnewnewnewnewnewnew1234"
 # Valid secrets for every provider the page connects, by the shapes SECRET_FORMATS asks for.
@@ -80,7 +91,9 @@ def post_urls(tenant):
     """Every POST URL of these pages, with this tenant's slug and objects."""
     sf = tenant.storefront
     other = member(sf, role="staff")
+    invited = services.invite_member(storefront=sf, email=f"new@{sf.slug}.example", role="staff")
     slug = sf.slug
+    invitation = invited.invitation.pk
     return [
         (f"/app/{slug}/settings/providers/stripe/secrets/", {"stripe-secret": NEW_STRIPE}),
         (f"/app/{slug}/settings/providers/secrets/{tenant.stripe_secret.pk}/revoke/", {}),
@@ -90,6 +103,8 @@ def post_urls(tenant):
         (f"/app/{slug}/settings/members/invite/", {"email": "new@example.com", "role": "staff"}),
         (f"/app/{slug}/settings/members/{other.pk}/role/", {"role": "viewer"}),
         (f"/app/{slug}/settings/members/{other.pk}/remove/", {}),
+        (f"/app/{slug}/settings/members/invitations/{invitation}/resend/", {}),
+        (f"/app/{slug}/settings/members/invitations/{invitation}/revoke/", {}),
     ]
 
 
@@ -106,6 +121,12 @@ def snapshot(storefront):
         list(
             Membership.objects.for_storefront(storefront).values_list("pk", "role").order_by("pk")
         ),
+        list(
+            Invitation.objects.for_storefront(storefront)
+            .values_list("pk", "token_hash", "expires_at", "revoked_at", "accepted_at")
+            .order_by("pk")
+        ),
+        Message.objects.for_storefront(storefront).count(),
         AuditLog.objects.for_storefront(storefront).count(),
         get_user_model().objects.count(),
     )
@@ -409,96 +430,113 @@ def test_a_key_needs_a_name(client, two_storefronts):
 # --- Members ------------------------------------------------------------------------------------
 
 
+def invitation_of(storefront, email):
+    return Invitation.objects.for_storefront(storefront).get(email=email)
+
+
 @pytest.mark.django_db
 def test_invite_an_existing_user(client, two_storefronts):
     alpha, bravo = two_storefronts
     client.force_login(alpha.owner)
-    response = client.post(
-        "/app/alpha/settings/members/invite/",
-        {"email": bravo.owner.email.upper(), "role": "viewer"},
-        follow=True,
-    )
-    assert "can now sign in to this storefront" in response.content.decode()
+    address = bravo.owner.email
+    response = invite(client, "alpha", address.upper(), role="viewer")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert f"Invitation emailed to {address}." in page
+    # Nothing granted until they accept: no membership, and Bravo's owner sees no Alpha.
+    assert not Membership.objects.for_storefront(alpha.storefront).filter(user=bravo.owner).exists()
+    assert audit(alpha.storefront, "member.invited").get().detail == {
+        "email": address,
+        "role": "viewer",
+    }
+    link = emailed_link(address)
+    client.force_login(bravo.owner)
+    assert client.get("/app/alpha/").status_code == 404
+    assert "Accept the invitation" in open_link(client, link).content.decode()
+    response = client.post(ACCEPT)
+    assert response.status_code == 302 and response.url == "/app/alpha/"
     added = Membership.objects.for_storefront(alpha.storefront).get(user=bravo.owner)
     assert added.role == "viewer"
-    assert audit(alpha.storefront, "member.invited").get().detail == {
-        "member": bravo.owner.email,
-        "role": "viewer",
-        "new_user": False,
-    }
-    # Twice: a clear refusal, nothing added.
+    assert client.get("/app/alpha/").status_code == 200
+    # Invited again once a member: a clear refusal, nothing added.
+    client.force_login(alpha.owner)
     before = snapshot(alpha.storefront)
-    response = client.post(
-        "/app/alpha/settings/members/invite/", {"email": bravo.owner.email, "role": "staff"}
-    )
+    response = invite(client, "alpha", address, role="staff")
     assert response.status_code == 400
     assert "is already a member of this storefront" in response.content.decode()
     assert snapshot(alpha.storefront) == before
 
 
 @pytest.mark.django_db
-def test_invite_a_new_address_gives_a_one_time_set_password_link(client, two_storefronts):
+def test_invite_a_new_address_emails_it_a_link_to_choose_a_password(client, two_storefronts):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
-    response = client.post(
-        "/app/alpha/settings/members/invite/", {"email": "Nina@Example.com", "role": "staff"}
-    )
-    assert response.status_code == 201
-    assert "no-store" in response["Cache-Control"]
-    body = response.content.decode()
-    assert "It works once, within 3 days" in body
-    link = re.search(r"http://testserver(/join/[^<\s]+)", body).group(1)
-    user = get_user_model().objects.get(username="Nina@example.com")
-    assert not user.has_usable_password()
-    assert Membership.objects.for_storefront(alpha.storefront).get(user=user).role == "staff"
+    response = invite(client, "alpha", "Nina@Example.com")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "Invitation emailed to nina@example.com." in page
+    assert "/join/" not in page
+    # No account is made by inviting: the address's reader makes it, by accepting.
+    assert not get_user_model().objects.filter(username__iexact="nina@example.com").exists()
     detail = audit(alpha.storefront, "member.invited").get().detail
-    assert detail == {"member": "Nina@example.com", "role": "staff", "new_user": True}
-    # Neither in the audit log nor shown again.
-    assert link.split("/")[-2] not in str(detail)
-    assert link not in client.get("/app/alpha/settings/members/").content.decode()
+    assert detail == {"email": "nina@example.com", "role": "staff"}
 
+    link = emailed_link("nina@example.com")
+    assert token_of(link) not in str(detail)
+    assert token_of(link) not in client.get("/app/alpha/settings/members/").content.decode()
     client.logout()
-    landing = client.get(link)
-    assert landing.status_code == 302  # to the same page without the token in its URL
-    form_url = landing.url
-    assert "Choose your password" in client.get(form_url).content.decode()
-    bad = client.post(form_url, {"new_password1": "a", "new_password2": "b"})
+    form = open_link(client, link)  # the token moves to the session, out of the page's URL
+    assert form.status_code == 200
+    body = form.content.decode()
+    assert "Choose a password to accept" in body and "Alpha" in body
+    bad = client.post(ACCEPT, {"new_password1": "a", "new_password2": "b"})
     assert bad.status_code == 400
-    user.refresh_from_db()
-    assert not user.has_usable_password()
-    done = client.post(
-        form_url, {"new_password1": "moonlit-harbour-42", "new_password2": "moonlit-harbour-42"}
-    )
-    assert done.status_code == 302 and done.url == "/app/"
-    user.refresh_from_db()
-    assert user.check_password("moonlit-harbour-42")
+    assert not get_user_model().objects.filter(username="nina@example.com").exists()
+    done = client.post(ACCEPT, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert done.status_code == 302 and done.url == "/app/alpha/"
+    user = get_user_model().objects.get(username="nina@example.com")
+    assert user.check_password(PASSWORD)
+    assert Membership.objects.for_storefront(alpha.storefront).get(user=user).role == "staff"
+    joined = audit(alpha.storefront, "member.joined").get()
+    assert joined.actor == user
+    assert joined.detail == {"member": "nina@example.com", "role": "staff"}
     assert client.get("/app/alpha/settings/members/").status_code == 200  # signed in
     client.logout()
     # Once used, the link is dead.
     assert client.get(link).status_code == 404
+    assert client.get(ACCEPT).status_code == 404
+    assert choose_password(client, link, "another-harbour-43").status_code == 404
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
 
 
 @pytest.mark.django_db
-def test_a_join_link_is_only_for_a_member_without_a_password(client, two_storefronts):
+def test_pending_invitations_are_listed_and_only_owners_act_on_them(client, two_storefronts):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
-    response = client.post(
-        "/app/alpha/settings/members/invite/", {"email": "nina@example.com", "role": "staff"}
-    )
-    link = re.search(r"/join/[^<\s]+", response.content.decode()).group(0)
-    client.logout()
-    assert client.get(link[:-4] + "xyz/").status_code == 404  # altered token
-    assert client.get(link).status_code == 302
-    user = get_user_model().objects.get(username="nina@example.com")
-    # Removed from the storefront: the link no longer works.
-    Membership.objects.for_storefront(alpha.storefront).filter(user=user).delete()
-    assert client.get(link).status_code == 404
-    services.invite_member(storefront=alpha.storefront, email=user.email, role="viewer")
-    assert client.get(link).status_code == 302
-    # Once the user has a password (however set), the link is dead.
-    user.set_password("moonlit-harbour-42")
-    user.save()
-    assert client.get(link).status_code == 404
+    invite(client, "alpha", "nina@example.com", role="viewer")
+    invitation = invitation_of(alpha.storefront, "nina@example.com")
+    resend = f"/app/alpha/settings/members/invitations/{invitation.pk}/resend/"
+    revoke = f"/app/alpha/settings/members/invitations/{invitation.pk}/revoke/"
+    page = client.get("/app/alpha/settings/members/").content.decode()
+    assert "Invitations not accepted yet" in page and "nina@example.com" in page
+    assert resend in page and revoke in page
+    for role in ("staff", "viewer"):
+        set_role(alpha, role)
+        page = client.get("/app/alpha/settings/members/").content.decode()
+        assert "nina@example.com" in page and resend not in page and revoke not in page
+        assert client.post(resend).status_code == 403
+        assert client.post(revoke).status_code == 403
+    set_role(alpha, "owner")
+    assert invitation_of(alpha.storefront, "nina@example.com").revoked_at is None
+    response = client.post(revoke, follow=True)
+    assert "The invitation to nina@example.com is revoked" in response.content.decode()
+    assert "nina@example.com" not in client.get("/app/alpha/settings/members/").content.decode()
+    assert audit(alpha.storefront, "invitation.revoked").get().actor == alpha.owner
+    # Revoked: it can be neither resent nor revoked again (no second audit row).
+    assert client.post(resend).status_code == 404
+    assert "was already revoked" in client.post(revoke, follow=True).content.decode()
+    assert audit(alpha.storefront, "invitation.revoked").count() == 1
 
 
 @pytest.mark.django_db
@@ -576,7 +614,15 @@ def test_an_owner_who_leaves_goes_home(client, two_storefronts):
 def test_users_are_not_shared_by_accident(two_storefronts):
     alpha, _ = two_storefronts
     user = UserFactory(username="kim@example.com", email="kim@example.com")
-    invitation = services.invite_member(
+    issued = services.invite_member(
         storefront=alpha.storefront, email="KIM@example.com", role="viewer"
     )
-    assert invitation.membership.user == user and not invitation.new_user
+    # The account exists, yet inviting its address gives it nothing: only accepting does.
+    assert issued.invitation.email == "kim@example.com"
+    assert not Membership.objects.for_storefront(alpha.storefront).filter(user=user).exists()
+    # Inviting it again renews the one invitation (a new token), never a second one.
+    again = services.invite_member(
+        storefront=alpha.storefront, email="kim@example.com", role="staff"
+    )
+    assert again.invitation.pk == issued.invitation.pk and again.token != issued.token
+    assert invitation_of(alpha.storefront, "kim@example.com").role == "staff"

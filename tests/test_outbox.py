@@ -92,6 +92,40 @@ def test_a_sent_message_keeps_what_was_sent(alpha, schedule_message):
     assert email.from_email.startswith("Alpha <")
 
 
+def stored_sealed_column(message) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sealed FROM notifications_message WHERE id = %s", [message.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_a_sealed_value_reaches_the_email_only(alpha, schedule_message):
+    link = "https://shop.example/one-time/s3cr3t-t0ken"
+    message = schedule_message(
+        alpha, context={"requested_by": "Camille"}, sealed={"settings_url": link}
+    )
+    # Stored encrypted; every readable field holds the placeholder.
+    assert message.context == {"requested_by": "Camille", "settings_url": "[hidden]"}
+    assert "s3cr3t" not in stored_sealed_column(message)
+    services.send_due(now=NOON_PARIS)
+    email = mail.outbox[0]
+    assert link in email.body and link in email.alternatives[0].content
+    message.refresh_from_db()
+    kept = message.subject + message.body_text + message.body_html + str(message.context)
+    assert "s3cr3t" not in kept and "[hidden]" in message.body_text
+    # Once sent, the row holds no copy at all.
+    assert message.sealed is None and stored_sealed_column(message) is None
+
+
+@pytest.mark.django_db
+def test_a_cancelled_message_drops_its_sealed_values(alpha, schedule_message):
+    message = schedule_message(alpha, group="g", sealed={"settings_url": "https://x.example/t"})
+    assert message.sealed is not None
+    services.cancel(alpha, "g")
+    message.refresh_from_db()
+    assert message.status == Message.Status.CANCELLED and message.sealed is None
+
+
 @pytest.mark.django_db
 def test_a_message_in_the_buyers_language(alpha, schedule_message):
     schedule_message(alpha, locale="en")

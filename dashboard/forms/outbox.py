@@ -23,6 +23,7 @@ KINDS = {
     "merchant_failed_payment_alert": _("Failed payment alerts to your team"),
     "merchant_daily_digest": _("Daily digests to your team"),
     "shipment_update": _("Shipment emails"),
+    "member_invitation": _("Invitations to join your team"),
     "test": _("Test emails"),
 }
 
@@ -49,6 +50,7 @@ OUTCOMES = {
 TEMPLATES = {
     "merchant_failed_payment_alert": _("Alert to your team: a payment failed"),
     "merchant_daily_digest": _("Daily digest of failed payments"),
+    "member_invitation": _("Invitation to join your team"),
     "shipment_shipped": _("Shipment: on its way, with the tracking link"),
     "shipment_out_for_delivery": _("Shipment: out for delivery"),
     "shipment_delivered": _("Shipment: delivered"),

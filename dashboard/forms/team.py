@@ -1,11 +1,10 @@
 """Forms of the connections, API keys and members settings."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from storefront_settings.models import ApiKey, Membership, Provider
-from storefront_settings.services import SECRET_FORMATS
+from storefront_settings.services import SECRET_FORMATS, normalise_invited_email
 
 
 class ProviderSecretForm(forms.Form):
@@ -53,7 +52,7 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_email(self):
-        email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
+        email = normalise_invited_email(self.cleaned_data["email"])
         already = Membership.objects.for_storefront(self.storefront).filter(
             user__username__iexact=email
         )

@@ -1,28 +1,27 @@
 """Settings: provider connections (webhook URLs, signing secrets, a test event), API keys and
-members. Owners and staff manage connections and keys; only owners manage members."""
+members. Owners and staff manage connections and keys; only owners manage members and their
+invitations (accepted on dashboard.views.join, from the emailed link)."""
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
-from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from dashboard import invitations
 from dashboard.access import member_view, scoped_or_404
 from dashboard.forms.team import ApiKeyForm, InviteForm, ProviderSecretForm, RoleForm
 from dashboard.sample_events import send_test_event
 from storefront_settings import selectors, services
-from storefront_settings.models import ApiKey, Membership, Provider, ProviderSecret
+from storefront_settings.models import ApiKey, Invitation, Membership, Provider, ProviderSecret
 from storefront_settings.selectors import active_provider_secrets, webhook_path
 
 # --- Connections --------------------------------------------------------------------------------
@@ -274,7 +273,7 @@ def _require_owner(request) -> None:
         raise PermissionDenied
 
 
-def _members_page(request, *, invite_form=None, invitation_link=None, error=None, status=200):
+def _members_page(request, *, invite_form=None, error=None, status=200):
     current = request.storefront
     members = (
         Membership.objects.for_storefront(current)
@@ -287,8 +286,10 @@ def _members_page(request, *, invite_form=None, invitation_link=None, error=None
         {
             "storefront": current,
             "members": [(member, RoleForm(initial={"role": member.role})) for member in members],
+            "invitations": selectors.invitations_not_accepted(storefront=current),
+            "now": timezone.now(),
             "invite_form": invite_form or InviteForm(storefront=current),
-            "invitation_link": invitation_link,
+            "days": Invitation.LIFETIME.days,
             "error": error,
             "is_owner": _is_owner(request),
         },
@@ -302,7 +303,6 @@ def members(request):
 
 
 @require_POST
-@never_cache  # the response may carry a set-password link: no cache may keep it
 @member_view
 def invite_member(request):
     _require_owner(request)
@@ -310,44 +310,69 @@ def invite_member(request):
     form = InviteForm(request.POST, storefront=current)
     if not form.is_valid():
         return _members_page(request, invite_form=form, status=400)
+    email = form.cleaned_data["email"]
     try:
-        invitation = services.invite_member(
-            storefront=current,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            actor=request.user,
+        invitations.invite(
+            storefront=current, email=email, role=form.cleaned_data["role"], actor=request.user
         )
     except ValidationError:
-        # Joined between the form's check and the insert.
+        # Joined between the form's check and the invitation.
         form.add_error(
-            "email",
-            _("%(email)s is already a member of this storefront.")
-            % {"email": form.cleaned_data["email"]},
+            "email", _("%(email)s is already a member of this storefront.") % {"email": email}
         )
         return _members_page(request, invite_form=form, status=400)
-    email = form.cleaned_data["email"]
-    if not invitation.new_user:
+    # The same answer whether or not the address has an account: the inviter learns nothing
+    # about it, and gets no link either (it is in the email to the address only).
+    messages.success(
+        request,
+        _(
+            "Invitation emailed to %(email)s. They become a member once they accept it, within "
+            "%(days)s days."
+        )
+        % {"email": email, "days": Invitation.LIFETIME.days},
+    )
+    return redirect("dashboard:settings-members", slug=current.slug)
+
+
+@require_POST
+@member_view
+def resend_invitation(request, pk):
+    current = request.storefront
+    invitation = scoped_or_404(
+        Invitation, current, pk=pk, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    _require_owner(request)
+    try:
+        invitations.resend(storefront=current, invitation=invitation, actor=request.user)
+    except services.InvitationNotOpen:
+        raise Http404("No such invitation.") from None  # accepted or revoked meanwhile
+    messages.success(
+        request,
+        _(
+            "A new invitation was emailed to %(email)s, valid %(days)s days; the link sent "
+            "before no longer works."
+        )
+        % {"email": invitation.email, "days": Invitation.LIFETIME.days},
+    )
+    return redirect("dashboard:settings-members", slug=current.slug)
+
+
+@require_POST
+@member_view
+def revoke_invitation(request, pk):
+    current = request.storefront
+    invitation = scoped_or_404(Invitation, current, pk=pk)
+    _require_owner(request)
+    words = {"email": invitation.email}
+    if invitations.revoke(storefront=current, invitation=invitation, actor=request.user):
         messages.success(
-            request, _("%(email)s can now sign in to this storefront.") % {"email": email}
+            request, _("The invitation to %(email)s is revoked: its link no longer works.") % words
         )
-        return redirect("dashboard:settings-members", slug=current.slug)
-    # A new user has no password yet. The owner passes on a one-time link to choose one
-    # (Django's password-reset token: it stops working once a password is set or after
-    # PASSWORD_RESET_TIMEOUT). Shown in this response only, like a new API key.
-    user = invitation.membership.user
-    link = request.build_absolute_uri(
-        reverse(
-            "join",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
-    )
-    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
-    return _members_page(
-        request, invitation_link={"email": email, "url": link, "days": days}, status=201
-    )
+    elif invitation.accepted_at is not None:
+        messages.info(request, _("%(email)s had already accepted the invitation.") % words)
+    else:
+        messages.info(request, _("The invitation to %(email)s was already revoked.") % words)
+    return redirect("dashboard:settings-members", slug=current.slug)
 
 
 @require_POST
@@ -407,41 +432,6 @@ def remove_member(request, pk):
     return redirect("dashboard:settings-members", slug=request.storefront.slug)
 
 
-class JoinView(PasswordResetConfirmView):
-    """An invited member chooses their password through the one-time link, then is signed in.
-
-    Reached without a session, so not a member_view, and outside /app/<slug>/ (config/urls.py:
-    /join/<uidb64>/<token>/), where every page is one. The link itself is the credential: valid
-    only for a user who belongs to a storefront and has no password yet, until one is set or
-    PASSWORD_RESET_TIMEOUT passes. Anything else is a 404."""
-
-    template_name = "dashboard/settings/team/join.html"
-    post_reset_login = True
-    # The backend that checks passwords (axes' own, listed first, only refuses).
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
-    title = gettext_lazy("Choose your password")
-
-    def get_user(self, uidb64):
-        user = super().get_user(uidb64)
-        if user is None or user.has_usable_password():
-            return None
-        if not selectors.storefronts_for_user(user=user).exists():
-            return None
-        return user
-
-    def dispatch(self, request, *args, **kwargs):
-        response = super().dispatch(request, *args, **kwargs)
-        if not self.validlink and not isinstance(response, HttpResponseRedirect):
-            raise Http404("No such invitation.")
-        return response
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-    def get_success_url(self):
-        return reverse("dashboard:home")  # their storefront, or the list when they have several
-
-
 urlpatterns = [
     path("settings/providers/", providers, name="settings-providers"),
     path(
@@ -460,6 +450,16 @@ urlpatterns = [
     path("settings/api-keys/<int:pk>/revoke/", revoke_api_key, name="settings-api-keys-revoke"),
     path("settings/members/", members, name="settings-members"),
     path("settings/members/invite/", invite_member, name="settings-members-invite"),
+    path(
+        "settings/members/invitations/<int:pk>/resend/",
+        resend_invitation,
+        name="settings-invitation-resend",
+    ),
+    path(
+        "settings/members/invitations/<int:pk>/revoke/",
+        revoke_invitation,
+        name="settings-invitation-revoke",
+    ),
     path("settings/members/<int:pk>/role/", change_role, name="settings-members-role"),
     path("settings/members/<int:pk>/remove/", remove_member, name="settings-members-remove"),
 ]
