@@ -466,7 +466,8 @@ SHIPMENT_FIELDS = (
     "in_transit, out_for_delivery, failed_attempt, available_for_pickup, delivered, exception, "
     "returned, expired); `checkpoints` are that news, latest first. `stalled`: no news for the "
     "storefront's number of days while not delivered; `late`: past `promised_delivery_date`. "
-    "`tracking_url` is the buyer's tracking page, `carrier_tracking_url` the carrier's."
+    "`tracking_url` is the buyer's tracking page (a random link, new after it is revoked on the "
+    "shipment's dashboard page), `carrier_tracking_url` the carrier's."
 )
 EXISTS = OpenApiResponse(
     docs.ConflictSerializer,

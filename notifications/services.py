@@ -107,6 +107,27 @@ def cancel(storefront: Storefront, group: str) -> int:
     )
 
 
+def replace_in_unsent(storefront: Storefront, *, about, key: str, old: str, new: str) -> int:
+    """In the messages about `about` not sent yet (scheduled, or failed and so resendable),
+    replace the context value `key` when it is `old` (a revoked link); return how many."""
+    unsent = (
+        Message.objects.for_storefront(storefront)
+        .select_for_update()
+        .filter(
+            about_type=ContentType.objects.get_for_model(about),
+            about_id=str(about.pk),
+            status__in=[Status.SCHEDULED, Status.FAILED],
+            **{f"context__{key}": old},
+        )
+    )
+    changed = 0
+    for message in unsent:
+        message.context = {**message.context, key: new}
+        message.save(update_fields=["context", "updated_at"])
+        changed += 1
+    return changed
+
+
 def suppress(storefront: Storefront, email: str, reason: str, note: str = "") -> Suppression:
     """Add an address to the storefront's suppression list (once) and suppress what is queued."""
     email = normalise_email(email)
