@@ -365,7 +365,7 @@ class LostSaleViewSet(
                 {"detail": f"Only an open sale can be marked lost; it is {lost_sale.status}."},
                 status=409,
             )
-        payments.mark_lost(lost_sale=lost_sale)
+        payments.mark_lost(lost_sale=lost_sale, actor=request.auth)
         return Response(self.get_serializer(lost_sale).data)
 
 
@@ -430,10 +430,11 @@ class ShipmentSerializer(serializers.ModelSerializer):
         return value
 
     def create(self, validated):
-        storefront = self.context["request"].user.storefront
+        request = self.context["request"]
         return tracking.create_shipment(
-            storefront,
+            request.user.storefront,
             tracking.NewShipment(**{**validated, "items": tuple(validated.get("items", ()))}),
+            actor=request.auth,  # the API key: the audit log names it
         )
 
 
@@ -690,7 +691,9 @@ class ShipmentViewSet(
                 status=400,
             )
         try:
-            shipment = tracking.correct_shipment(shipment, correction.validated_data)
+            shipment = tracking.correct_shipment(
+                shipment, correction.validated_data, actor=request.auth
+            )
         except tracking.ShipmentExists as exists:
             return Response(
                 {

@@ -433,13 +433,41 @@ def fail_stale_sends(*, now: datetime | None = None) -> int:
     )
 
 
-def resend(message: Message) -> bool:
+@transaction.atomic
+def resend(message: Message, *, actor=None) -> bool:
     """Put a failed message back in the queue, due now (ops' action in admin)."""
     now = timezone.now()
-    return bool(
+    resent = bool(
         Message.objects.for_storefront(message.storefront)
         .filter(pk=message.pk, status=Status.FAILED)
         .update(status=Status.SCHEDULED, next_attempt_at=now, attempts=0, updated_at=now)
+    )
+    if resent:
+        _record_about(message, actor=actor, action="message.resent")
+    return resent
+
+
+@transaction.atomic
+def cancel_message(message: Message, *, actor=None) -> bool:
+    """Cancel one scheduled message (ops' action in admin); False when it was not scheduled."""
+    cancelled = bool(
+        Message.objects.for_storefront(message.storefront)
+        .filter(pk=message.pk, status=Status.SCHEDULED)
+        .update(status=Status.CANCELLED, updated_at=timezone.now())
+    )
+    if cancelled:
+        _record_about(message, actor=actor, action="message.cancelled")
+    return cancelled
+
+
+def _record_about(message: Message, *, actor, action: str) -> None:
+    record(
+        storefront=message.storefront,
+        actor=actor,
+        action=action,
+        message=message.pk,
+        template=message.template,
+        to=message.to,
     )
 
 

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.db import models
-from django.utils import timezone
+from django.forms import ModelChoiceField
+from django.forms.models import BaseInlineFormSet
 
+from storefront_settings import services
+from storefront_settings.admin_audit import AuditedAdminMixin
 from storefront_settings.models import (
     ApiKey,
     AuditLog,
@@ -26,23 +29,33 @@ class UnscopedAdminMixin:
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class TenantAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(AuditedAdminMixin, UnscopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["storefront"]
     formfield_overrides = URL_FIELDS
 
 
+class TenantInlineFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Django looks each posted row up through the model's default manager, which refuses
+        # an unscoped query; this formset's own rows (those of the parent) are the right set.
+        pk = self.model._meta.pk.name
+        if isinstance(form.fields.get(pk), ModelChoiceField):
+            form.fields[pk].queryset = self.queryset
+
+
 class TenantInline(UnscopedAdminMixin, admin.TabularInline):
     extra = 0
+    formset = TenantInlineFormSet
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TenantInline):
     model = Membership
-    extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Storefront)
-class StorefrontAdmin(admin.ModelAdmin):
+class StorefrontAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "public_id", "language", "currency", "created_at"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
@@ -60,7 +73,11 @@ class MembershipAdmin(TenantAdmin):
 
 @admin.action(description="Revoke the selected items")
 def revoke(modeladmin, request, queryset):
-    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # Through the services, so that each revocation leaves its row in the storefront's log.
+    count = sum(
+        modeladmin.revoke_one(storefront=item.storefront, item=item, actor=request.user)
+        for item in queryset.filter(revoked_at__isnull=True).select_related("storefront")
+    )
     modeladmin.message_user(request, f"Revoked {count}.")
 
 
@@ -88,6 +105,10 @@ class ApiKeyAdmin(NoAddAdmin):
     readonly_fields = ["storefront", "prefix", "created_by", "created_at", "last_used_at"]
     actions = [revoke]
 
+    @staticmethod
+    def revoke_one(*, storefront, item, actor) -> bool:
+        return services.revoke_api_key(storefront=storefront, api_key=item, actor=actor)
+
 
 @admin.register(ProviderSecret)
 class ProviderSecretAdmin(NoAddAdmin):
@@ -97,6 +118,12 @@ class ProviderSecretAdmin(NoAddAdmin):
     fields = ["storefront", "provider", "hint", "created_by", "created_at", "revoked_at"]
     readonly_fields = ["storefront", "provider", "hint", "created_by", "created_at"]
     actions = [revoke]
+
+    @staticmethod
+    def revoke_one(*, storefront, item, actor) -> bool:
+        return services.revoke_provider_secret(
+            storefront=storefront, provider_secret=item, actor=actor
+        )
 
 
 @admin.register(AuditLog)

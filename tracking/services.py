@@ -23,6 +23,7 @@ from inbound.models import InboundEvent
 from notifications import services as notifications
 from notifications.services import normalise_email
 from storefront_settings.models import ShipmentPolicy, Storefront
+from storefront_settings.services import changes as audit_changes
 from storefront_settings.services import record
 from tracking import carriers
 from tracking.models import Checkpoint, Shipment, new_page_token
@@ -61,10 +62,13 @@ class NewShipment:
     items: tuple = ()
 
 
-def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
+def create_shipment(storefront: Storefront, data: NewShipment, *, actor=None) -> Shipment:
     """Record a shipment and send the buyer the "shipped" email with the tracking link.
     Raises ShipmentExists (with the existing row) for a (carrier, tracking number) already
-    known to this storefront."""
+    known to this storefront.
+
+    With an actor (a member, or an API key), the shipment leaves an audit row; shipments from a
+    shop platform's events or a file import do not (an import records one row for the file)."""
     number = carriers.normalise_tracking_number(data.tracking_number)
     carrier, guessed = data.carrier, False
     if not carrier:
@@ -92,6 +96,15 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
         )
         if not created:
             raise ShipmentExists(shipment)
+        if actor is not None:
+            record(
+                storefront=storefront,
+                actor=actor,
+                action="shipment.created",
+                shipment=shipment.pk,
+                tracking_number=shipment.tracking_number,
+                order_reference=shipment.order_reference,
+            )
         _notify(shipment, "shipped")
     return shipment
 
@@ -99,12 +112,16 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
 CORRECTABLE = ("carrier", "promised_delivery_date", "buyer_email", "buyer_name", "language")
 
 
-def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
-    """The shop corrects what it told us (a wrong carrier guess, a new promised date…).
-    Raises ShipmentExists when the corrected carrier makes it a twin of another shipment."""
+@transaction.atomic
+def correct_shipment(shipment: Shipment, changes: dict, *, actor=None) -> Shipment:
+    """The shop corrects what it told us (a wrong carrier guess, a new promised date…), with one
+    audit row naming each changed field, old → new. Raises ShipmentExists when the corrected
+    carrier makes it a twin of another shipment."""
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValueError(f"cannot correct {', '.join(sorted(unknown))}")
+    if "buyer_email" in changes:
+        changes = {**changes, "buyer_email": normalise_email(changes["buyer_email"])}
     if "carrier" in changes and changes["carrier"] != shipment.carrier:
         twin = (
             Shipment.objects.for_storefront(shipment.storefront)
@@ -118,11 +135,21 @@ def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
         shipment.carrier_tracking_url = carriers.tracking_url(
             changes["carrier"], shipment.tracking_number
         )
+    changed = audit_changes(shipment, changes)
     if "promised_delivery_date" in changes:
         shipment.late_since = None  # judged again against the new date by the next sweep
     for name, value in changes.items():
-        setattr(shipment, name, normalise_email(value) if name == "buyer_email" else value)
+        setattr(shipment, name, value)
     shipment.save()
+    if changed:
+        record(
+            storefront=shipment.storefront,
+            actor=actor,
+            action="shipment.corrected",
+            shipment=shipment.pk,
+            tracking_number=shipment.tracking_number,
+            changed=changed,
+        )
     return shipment
 
 
