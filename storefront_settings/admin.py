@@ -128,7 +128,7 @@ class ProviderSecretAdmin(NoAddAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(TenantAdmin):
-    list_display = ["created_at", "storefront", "actor", "action"]
+    list_display = ["created_at", "storefront", "actor", "api_key", "action"]
     list_filter = ["action"]
     search_fields = ["storefront__slug", "action"]
     readonly_fields = ["storefront", "actor", "action", "detail", "created_at"]
@@ -138,6 +138,11 @@ class AuditLogAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="API key")
+    def api_key(self, entry):
+        key = entry.detail.get("api_key") if isinstance(entry.detail, dict) else None
+        return f"{key.get('name')} ({key.get('prefix')}…)" if isinstance(key, dict) else ""
 
 
 @admin.register(RecoveryPolicy)

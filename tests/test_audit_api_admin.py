@@ -131,6 +131,15 @@ def test_correcting_the_buyers_email_through_the_api_records_old_and_new(client,
 
 
 @pytest.mark.django_db
+def test_the_admins_audit_list_names_the_key_too(ops, make_tenant):
+    alpha = make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
+    assert api(ops, alpha, "post", "/api/v1/shipments/", SHIPMENT).status_code == 201
+    body = ops.get(reverse("admin:storefront_settings_auditlog_changelist")).content.decode()
+    assert f"test ({alpha.api_key.prefix}…)" in body
+    assert alpha.raw_api_key not in body
+
+
+@pytest.mark.django_db
 def test_a_refused_correction_records_nothing(client, make_tenant):
     alpha = make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
     created = api(client, alpha, "post", "/api/v1/shipments/", SHIPMENT).json()
