@@ -366,7 +366,7 @@ class LostSaleViewSet(
                 {"detail": f"Only an open sale can be marked lost; it is {lost_sale.status}."},
                 status=409,
             )
-        payments.mark_lost(lost_sale=lost_sale)
+        payments.mark_lost(lost_sale=lost_sale, actor=request.auth)
         return Response(self.get_serializer(lost_sale).data)
 
 
@@ -431,10 +431,11 @@ class ShipmentSerializer(serializers.ModelSerializer):
         return value
 
     def create(self, validated):
-        storefront = self.context["request"].user.storefront
+        request = self.context["request"]
         return tracking.create_shipment(
-            storefront,
+            request.user.storefront,
             tracking.NewShipment(**{**validated, "items": tuple(validated.get("items", ()))}),
+            actor=request.auth,  # the API key: the audit log names it
         )
 
 
@@ -467,7 +468,8 @@ SHIPMENT_FIELDS = (
     "in_transit, out_for_delivery, failed_attempt, available_for_pickup, delivered, exception, "
     "returned, expired); `checkpoints` are that news, latest first. `stalled`: no news for the "
     "storefront's number of days while not delivered; `late`: past `promised_delivery_date`. "
-    "`tracking_url` is the buyer's tracking page, `carrier_tracking_url` the carrier's."
+    "`tracking_url` is the buyer's tracking page (a random link, new after it is revoked on the "
+    "shipment's dashboard page), `carrier_tracking_url` the carrier's."
 )
 EXISTS = OpenApiResponse(
     docs.ConflictSerializer,
@@ -690,7 +692,9 @@ class ShipmentViewSet(
                 status=400,
             )
         try:
-            shipment = tracking.correct_shipment(shipment, correction.validated_data)
+            shipment = tracking.correct_shipment(
+                shipment, correction.validated_data, actor=request.auth
+            )
         except tracking.ShipmentExists as exists:
             return Response(
                 {

@@ -136,7 +136,7 @@ SHIPMENT = {
     "stalled": False,
     "late": False,
     "checkpoints": [],
-    "tracking_url": "https://aftersale.example/t/eyJzIjoxLCJoIjo3fQ:1xWBXT:bWAxxV/",
+    "tracking_url": "https://aftersale.example/t/q3Vb0mXc7Lr2TfA9sKpE1uWy4hNzGd/",
     "carrier_tracking_url": "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
 }
 

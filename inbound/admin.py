@@ -7,7 +7,10 @@ from storefront_settings.admin import TenantAdmin
 
 @admin.action(description="Replay the selected events (process them again from the stored body)")
 def replay(modeladmin, request, queryset):
-    replayed = [services.replay(event) for event in queryset.select_related("storefront")]
+    replayed = [
+        services.replay(event, actor=request.user)
+        for event in queryset.select_related("storefront")
+    ]
     modeladmin.message_user(
         request, f"{len(replayed)} event(s) queued again ({replayed.count(False)} not enqueued)."
     )

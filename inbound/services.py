@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inbound.models import InboundEvent
 from storefront_settings.models import Storefront
+from storefront_settings.services import record
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +129,20 @@ def requeue_unprocessed(*, now: datetime | None = None) -> int:
     return sum(enqueue(event) for event in stale)
 
 
-def replay(event: InboundEvent) -> bool:
+def replay(event: InboundEvent, *, actor=None) -> bool:
     """Process a stored event again from its raw body (ops' action in admin)."""
-    InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk).update(
-        status=Status.RECEIVED, last_error="", attempts=0
-    )
+    with transaction.atomic():
+        InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk).update(
+            status=Status.RECEIVED, last_error="", attempts=0
+        )
+        record(
+            storefront=event.storefront,
+            actor=actor,
+            action="inbound_event.replayed",
+            provider=event.provider,
+            event_type=event.event_type,
+            event_id=event.event_id,
+        )
     event.refresh_from_db()
     return enqueue(event)
 

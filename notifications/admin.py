@@ -17,13 +17,15 @@ class EmailEventInline(TenantInline):
 
 @admin.action(description="Resend the selected failed messages")
 def resend_failed(modeladmin, request, queryset):
-    count = sum(services.resend(message) for message in queryset.filter(status="failed"))
+    failed = queryset.filter(status="failed").select_related("storefront")
+    count = sum(services.resend(message, actor=request.user) for message in failed)
     modeladmin.message_user(request, f"{count} message(s) queued to send again.")
 
 
 @admin.action(description="Cancel the selected scheduled messages")
 def cancel_scheduled(modeladmin, request, queryset):
-    count = queryset.filter(status="scheduled").update(status="cancelled")
+    scheduled = queryset.filter(status="scheduled").select_related("storefront")
+    count = sum(services.cancel_message(message, actor=request.user) for message in scheduled)
     modeladmin.message_user(request, f"{count} message(s) cancelled.")
 
 

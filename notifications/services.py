@@ -113,6 +113,27 @@ def cancel(storefront: Storefront, group: str) -> int:
     )
 
 
+def replace_in_unsent(storefront: Storefront, *, about, key: str, old: str, new: str) -> int:
+    """In the messages about `about` not sent yet (scheduled, or failed and so resendable),
+    replace the context value `key` when it is `old` (a revoked link); return how many."""
+    unsent = (
+        Message.objects.for_storefront(storefront)
+        .select_for_update()
+        .filter(
+            about_type=ContentType.objects.get_for_model(about),
+            about_id=str(about.pk),
+            status__in=[Status.SCHEDULED, Status.FAILED],
+            **{f"context__{key}": old},
+        )
+    )
+    changed = 0
+    for message in unsent:
+        message.context = {**message.context, key: new}
+        message.save(update_fields=["context", "updated_at"])
+        changed += 1
+    return changed
+
+
 def suppress(storefront: Storefront, email: str, reason: str, note: str = "") -> Suppression:
     """Add an address to the storefront's suppression list (once) and suppress what is queued."""
     email = normalise_email(email)
@@ -426,13 +447,41 @@ def fail_stale_sends(*, now: datetime | None = None) -> int:
     )
 
 
-def resend(message: Message) -> bool:
+@transaction.atomic
+def resend(message: Message, *, actor=None) -> bool:
     """Put a failed message back in the queue, due now (ops' action in admin)."""
     now = timezone.now()
-    return bool(
+    resent = bool(
         Message.objects.for_storefront(message.storefront)
         .filter(pk=message.pk, status=Status.FAILED)
         .update(status=Status.SCHEDULED, next_attempt_at=now, attempts=0, updated_at=now)
+    )
+    if resent:
+        _record_about(message, actor=actor, action="message.resent")
+    return resent
+
+
+@transaction.atomic
+def cancel_message(message: Message, *, actor=None) -> bool:
+    """Cancel one scheduled message (ops' action in admin); False when it was not scheduled."""
+    cancelled = bool(
+        Message.objects.for_storefront(message.storefront)
+        .filter(pk=message.pk, status=Status.SCHEDULED)
+        .update(status=Status.CANCELLED, updated_at=timezone.now())
+    )
+    if cancelled:
+        _record_about(message, actor=actor, action="message.cancelled")
+    return cancelled
+
+
+def _record_about(message: Message, *, actor, action: str) -> None:
+    record(
+        storefront=message.storefront,
+        actor=actor,
+        action=action,
+        message=message.pk,
+        template=message.template,
+        to=message.to,
     )
 
 

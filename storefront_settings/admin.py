@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.db import models
-from django.utils import timezone
+from django.forms import ModelChoiceField
+from django.forms.models import BaseInlineFormSet
 
+from storefront_settings import services
+from storefront_settings.admin_audit import AuditedAdminMixin
 from storefront_settings.models import (
     ApiKey,
     AuditLog,
@@ -27,23 +30,33 @@ class UnscopedAdminMixin:
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class TenantAdmin(UnscopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(AuditedAdminMixin, UnscopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["storefront"]
     formfield_overrides = URL_FIELDS
 
 
+class TenantInlineFormSet(BaseInlineFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Django looks each posted row up through the model's default manager, which refuses
+        # an unscoped query; this formset's own rows (those of the parent) are the right set.
+        pk = self.model._meta.pk.name
+        if isinstance(form.fields.get(pk), ModelChoiceField):
+            form.fields[pk].queryset = self.queryset
+
+
 class TenantInline(UnscopedAdminMixin, admin.TabularInline):
     extra = 0
+    formset = TenantInlineFormSet
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TenantInline):
     model = Membership
-    extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Storefront)
-class StorefrontAdmin(admin.ModelAdmin):
+class StorefrontAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "public_id", "language", "currency", "created_at"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
@@ -61,7 +74,11 @@ class MembershipAdmin(TenantAdmin):
 
 @admin.action(description="Revoke the selected items")
 def revoke(modeladmin, request, queryset):
-    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    # Through the services, so that each revocation leaves its row in the storefront's log.
+    count = sum(
+        modeladmin.revoke_one(storefront=item.storefront, item=item, actor=request.user)
+        for item in queryset.filter(revoked_at__isnull=True).select_related("storefront")
+    )
     modeladmin.message_user(request, f"Revoked {count}.")
 
 
@@ -89,6 +106,10 @@ class ApiKeyAdmin(NoAddAdmin):
     readonly_fields = ["storefront", "prefix", "created_by", "created_at", "last_used_at"]
     actions = [revoke]
 
+    @staticmethod
+    def revoke_one(*, storefront, item, actor) -> bool:
+        return services.revoke_api_key(storefront=storefront, api_key=item, actor=actor)
+
 
 @admin.register(ProviderSecret)
 class ProviderSecretAdmin(NoAddAdmin):
@@ -98,6 +119,12 @@ class ProviderSecretAdmin(NoAddAdmin):
     fields = ["storefront", "provider", "hint", "created_by", "created_at", "revoked_at"]
     readonly_fields = ["storefront", "provider", "hint", "created_by", "created_at"]
     actions = [revoke]
+
+    @staticmethod
+    def revoke_one(*, storefront, item, actor) -> bool:
+        return services.revoke_provider_secret(
+            storefront=storefront, provider_secret=item, actor=actor
+        )
 
 
 @admin.action(description="Revoke the selected invitations not yet accepted")
@@ -132,7 +159,7 @@ class InvitationAdmin(NoAddAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(TenantAdmin):
-    list_display = ["created_at", "storefront", "actor", "action"]
+    list_display = ["created_at", "storefront", "actor", "api_key", "action"]
     list_filter = ["action"]
     search_fields = ["storefront__slug", "action"]
     readonly_fields = ["storefront", "actor", "action", "detail", "created_at"]
@@ -142,6 +169,11 @@ class AuditLogAdmin(TenantAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="API key")
+    def api_key(self, entry):
+        key = entry.detail.get("api_key") if isinstance(entry.detail, dict) else None
+        return f"{key.get('name')} ({key.get('prefix')}…)" if isinstance(key, dict) else ""
 
 
 @admin.register(RecoveryPolicy)

@@ -3,7 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -75,6 +75,12 @@ class NewStorefront:
 
 
 def record(*, storefront: Storefront, actor, action: str, **detail) -> AuditLog:
+    """One audit row. The actor is a user, None (Aftersale itself), or an API key: a key is not
+    a user, so the row names it in `detail["api_key"]` by its name and visible prefix (never the
+    key), as the key was at that moment."""
+    if isinstance(actor, ApiKey):
+        detail = {**detail, "api_key": {"name": actor.name, "prefix": actor.prefix}}
+        actor = None
     return AuditLog.objects.create(storefront=storefront, actor=actor, action=action, detail=detail)
 
 
@@ -509,13 +515,33 @@ SECURITY_FIELDS = ("require_two_factor",)
 ALERT_FIELDS = ("receives_alerts", "alert_frequency")
 
 
-def _audit_value(value):
-    """A value as the audit log keeps it (JSON): times as HH:MM."""
+AUDIT_TEXT_LIMIT = 500
+
+
+def audit_value(value):
+    """A value as the audit log keeps it (JSON): times as HH:MM, dates and moments in ISO 8601,
+    long text cut short, anything else JSON cannot hold as its text."""
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_audit_value(item) for item in value]
-    return value
+        return [audit_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): audit_value(item) for key, item in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = str(value)
+    return text if len(text) <= AUDIT_TEXT_LIMIT else text[: AUDIT_TEXT_LIMIT - 1] + "…"
+
+
+def changes(row, new_values: dict) -> dict:
+    """{field: {"from": old, "to": new}} for the values that differ from the row's."""
+    return {
+        field: {"from": audit_value(getattr(row, field)), "to": audit_value(new)}
+        for field, new in new_values.items()
+        if getattr(row, field) != new
+    }
 
 
 def _save_changes(*, storefront, actor, row, values: dict, fields: tuple, action: str, **detail):
@@ -524,12 +550,9 @@ def _save_changes(*, storefront, actor, row, values: dict, fields: tuple, action
     unknown = set(values) - set(fields)
     if unknown:
         raise TypeError(f"not settable here: {', '.join(sorted(unknown))}")
-    changed = {}
-    for field, new in values.items():
-        old = getattr(row, field)
-        if old != new:
-            changed[field] = {"from": _audit_value(old), "to": _audit_value(new)}
-            setattr(row, field, new)
+    changed = changes(row, values)
+    for field in changed:
+        setattr(row, field, values[field])
     if not changed:
         return changed
     # The model's own validators have the last word, whatever the caller checked; fields not

@@ -246,15 +246,23 @@ def test_a_delivered_parcel_is_neither_stalled_nor_late(alpha, shipment):
 
 @pytest.mark.django_db
 def test_page_tokens_altered_guessed_or_foreign_are_404(client, two_storefronts, shipment):
-    token = services.page_token(shipment)
+    token = shipment.page_token
     assert client.get(f"/t/{token}/").status_code == 200
     assert client.get(f"/t/{token[:-2]}xx/").status_code == 404
     assert client.get(f"/t/{shipment.pk}/").status_code == 404
     from django.core import signing
 
+    # A signed link of the old kind naming another storefront, for a shipment whose old links
+    # are still honoured.
+    Shipment.objects.for_storefront(shipment.storefront).filter(pk=shipment.pk).update(
+        signed_link_valid=True
+    )
     _, bravo = two_storefronts
-    foreign = signing.dumps({"s": bravo.storefront.pk, "h": shipment.pk}, salt=services.PAGE_SALT)
+    salt = services.SIGNED_PAGE_SALT
+    foreign = signing.dumps({"s": bravo.storefront.pk, "h": shipment.pk}, salt=salt)
     assert client.get(f"/t/{foreign}/").status_code == 404
+    for junk in ({"s": "x", "h": shipment.pk}, {"h": shipment.pk}, [1, 2], "text"):
+        assert client.get(f"/t/{signing.dumps(junk, salt=salt)}/").status_code == 404
 
 
 @pytest.mark.django_db

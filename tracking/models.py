@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +10,13 @@ from tracking.carriers import Carrier
 from tracking.statuses import FINAL, ShipmentStatus
 
 NOT_FINAL = ~Q(status__in=sorted(FINAL))
+
+# 22 random bytes (176 bits), 30 URL-safe characters: unguessable, and naming nothing.
+PAGE_TOKEN_BYTES = 22
+
+
+def new_page_token() -> str:
+    return secrets.token_urlsafe(PAGE_TOKEN_BYTES)
 
 
 class Shipment(TenantModel):
@@ -43,6 +52,18 @@ class Shipment(TenantModel):
     last_news_at = models.DateTimeField()
     stalled_since = models.DateTimeField(null=True, blank=True)
     late_since = models.DateTimeField(null=True, blank=True)
+    # The buyer's tracking page is /t/<page_token>/. Kept as it is (not hashed): the dashboard
+    # shows the link, the API returns it, and emails written days later (stalled, late,
+    # delivered) carry it, so it must be readable again; a hash would force a new link, and a
+    # dead one in the buyer's mailbox, each time. Revoking replaces it. Unique per storefront
+    # like every constraint here (uniq_shipment_page_token), and indexed alone for the page's
+    # lookup: 176 random bits do not collide across storefronts.
+    page_token = models.CharField(
+        max_length=64, db_index=True, default=new_page_token, editable=False
+    )
+    # Links issued before page_token existed were signed (storefront and shipment ids): they
+    # keep opening this page until its link is first revoked (tracking.services.revoke_page_link).
+    signed_link_valid = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +71,9 @@ class Shipment(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["storefront", "carrier", "tracking_number"], name="uniq_shipment"
+            ),
+            models.UniqueConstraint(
+                fields=["storefront", "page_token"], name="uniq_shipment_page_token"
             ),
         ]
         indexes = [

@@ -23,12 +23,15 @@ from inbound.models import InboundEvent
 from notifications import services as notifications
 from notifications.services import normalise_email
 from storefront_settings.models import ShipmentPolicy, Storefront
+from storefront_settings.services import changes as audit_changes
+from storefront_settings.services import record
 from tracking import carriers
-from tracking.models import Checkpoint, Shipment
+from tracking.models import Checkpoint, Shipment, new_page_token
 from tracking.providers import TrackingSignal, parse_stored
 from tracking.statuses import FINAL, ShipmentStatus
 
-PAGE_SALT = "tracking.page"
+# The salt of the signed links issued before random tokens (still read, never issued).
+SIGNED_PAGE_SALT = "tracking.page"
 
 # The status that makes each milestone email, and the template it uses.
 MILESTONE_OF_STATUS = {
@@ -59,10 +62,13 @@ class NewShipment:
     items: tuple = ()
 
 
-def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
+def create_shipment(storefront: Storefront, data: NewShipment, *, actor=None) -> Shipment:
     """Record a shipment and send the buyer the "shipped" email with the tracking link.
     Raises ShipmentExists (with the existing row) for a (carrier, tracking number) already
-    known to this storefront."""
+    known to this storefront.
+
+    With an actor (a member, or an API key), the shipment leaves an audit row; shipments from a
+    shop platform's events or a file import do not (an import records one row for the file)."""
     number = carriers.normalise_tracking_number(data.tracking_number)
     carrier, guessed = data.carrier, False
     if not carrier:
@@ -90,6 +96,15 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
         )
         if not created:
             raise ShipmentExists(shipment)
+        if actor is not None:
+            record(
+                storefront=storefront,
+                actor=actor,
+                action="shipment.created",
+                shipment=shipment.pk,
+                tracking_number=shipment.tracking_number,
+                order_reference=shipment.order_reference,
+            )
         _notify(shipment, "shipped")
     return shipment
 
@@ -97,12 +112,16 @@ def create_shipment(storefront: Storefront, data: NewShipment) -> Shipment:
 CORRECTABLE = ("carrier", "promised_delivery_date", "buyer_email", "buyer_name", "language")
 
 
-def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
-    """The shop corrects what it told us (a wrong carrier guess, a new promised date…).
-    Raises ShipmentExists when the corrected carrier makes it a twin of another shipment."""
+@transaction.atomic
+def correct_shipment(shipment: Shipment, changes: dict, *, actor=None) -> Shipment:
+    """The shop corrects what it told us (a wrong carrier guess, a new promised date…), with one
+    audit row naming each changed field, old → new. Raises ShipmentExists when the corrected
+    carrier makes it a twin of another shipment."""
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValueError(f"cannot correct {', '.join(sorted(unknown))}")
+    if "buyer_email" in changes:
+        changes = {**changes, "buyer_email": normalise_email(changes["buyer_email"])}
     if "carrier" in changes and changes["carrier"] != shipment.carrier:
         twin = (
             Shipment.objects.for_storefront(shipment.storefront)
@@ -116,11 +135,21 @@ def correct_shipment(shipment: Shipment, changes: dict) -> Shipment:
         shipment.carrier_tracking_url = carriers.tracking_url(
             changes["carrier"], shipment.tracking_number
         )
+    changed = audit_changes(shipment, changes)
     if "promised_delivery_date" in changes:
         shipment.late_since = None  # judged again against the new date by the next sweep
     for name, value in changes.items():
-        setattr(shipment, name, normalise_email(value) if name == "buyer_email" else value)
+        setattr(shipment, name, value)
     shipment.save()
+    if changed:
+        record(
+            storefront=shipment.storefront,
+            actor=actor,
+            action="shipment.corrected",
+            shipment=shipment.pk,
+            tracking_number=shipment.tracking_number,
+            changed=changed,
+        )
     return shipment
 
 
@@ -228,17 +257,56 @@ def _fingerprint(point) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def page_token(shipment: Shipment) -> str:
-    # Signed, so unguessable, and naming the storefront, so a token never opens another's.
-    return signing.dumps({"s": shipment.storefront_id, "h": shipment.pk}, salt=PAGE_SALT)
-
-
-def read_page_token(token: str) -> dict:
-    return signing.loads(token, salt=PAGE_SALT)
-
-
 def tracking_page_url(shipment: Shipment) -> str:
-    return settings.SITE_URL + reverse("tracking:page", args=[page_token(shipment)])
+    """The buyer's link: SITE_URL and /t/<the shipment's random token>/, no id in it."""
+    return settings.SITE_URL + reverse("tracking:page", args=[shipment.page_token])
+
+
+def shipment_for_page(token: str) -> Shipment | None:
+    """The shipment whose tracking page this token opens; None for a guessed, altered or
+    revoked one. The token alone names the shipment (and so its storefront)."""
+    # Crossing tenants is the point: the token is what tells us the storefront.
+    shipment = Shipment.unscoped.select_related("storefront").filter(page_token=token).first()
+    if shipment is not None or ":" not in token:
+        return shipment
+    # A signed link issued before random tokens (a random one has no colon), honoured until
+    # the shipment's link is first revoked.
+    try:
+        payload = signing.loads(token, salt=SIGNED_PAGE_SALT)
+        storefront_id, shipment_id = int(payload["s"]), int(payload["h"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return (
+        Shipment.objects.for_storefront(storefront_id)
+        .select_related("storefront")
+        .filter(pk=shipment_id, signed_link_valid=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def revoke_page_link(*, shipment: Shipment, actor) -> Shipment:
+    """Give the shipment a new tracking link; the old one (and any older signed link) is 404
+    from now on. Emails not yet sent get the new link."""
+    storefront = shipment.storefront
+    locked = Shipment.objects.for_storefront(storefront).select_for_update().get(pk=shipment.pk)
+    old_url = tracking_page_url(locked)
+    locked.page_token = new_page_token()
+    locked.signed_link_valid = False
+    locked.save(update_fields=["page_token", "signed_link_valid", "updated_at"])
+    # Their context was written with the old link when they were scheduled.
+    notifications.replace_in_unsent(
+        storefront, about=locked, key="tracking_url", old=old_url, new=tracking_page_url(locked)
+    )
+    record(
+        storefront=storefront,
+        actor=actor,
+        action="shipment.link_revoked",
+        shipment=locked.pk,
+        tracking_number=locked.tracking_number,
+    )
+    shipment.page_token, shipment.signed_link_valid = locked.page_token, False
+    return shipment
 
 
 def carrier_name(carrier: str) -> str:

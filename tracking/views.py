@@ -1,7 +1,6 @@
 """The buyer's tracking page (/t/<token>/) and the lookup form (/track/<storefront slug>/)."""
 
 from django import forms
-from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -16,16 +15,10 @@ LOOKUP_RATE = "10/m"
 
 
 def page(request, token):
-    try:
-        payload = services.read_page_token(token)
-        shipment = (
-            Shipment.objects.for_storefront(payload["s"])
-            .select_related("storefront")
-            .get(pk=payload["h"])
-        )
-    except (signing.BadSignature, KeyError, TypeError, Shipment.DoesNotExist):
-        # Altered, guessed or another storefront's: all the same 404.
-        raise Http404("No such shipment.") from None
+    shipment = services.shipment_for_page(token)
+    if shipment is None:
+        # Altered, guessed, revoked or another storefront's: all the same 404.
+        raise Http404("No such shipment.")
     # The buyer reads times in the shop's time zone, in their own language.
     with translation.override(shipment.locale), timezone.override(shipment.storefront.zone):
         response = render(
@@ -72,7 +65,7 @@ def lookup(request, slug):
                 .first()
             )
             if shipment is not None:
-                return redirect("tracking:page", token=services.page_token(shipment))
+                return redirect("tracking:page", token=shipment.page_token)
             # The same answer for "no such order" and "wrong email".
             not_found = True
         else:

@@ -6,6 +6,7 @@ member_view answers with 403); an invalid POST shows it again with each error ne
 with a 400, and changes nothing; a valid one saves through a storefront_settings service, which
 leaves one audit row naming the changed fields, then redirects back with a flash message."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -36,6 +37,7 @@ from storefront_settings.models import (
     ShipmentPolicy,
     Storefront,
 )
+from tracking.carriers import Carrier
 
 AUDIT_PAGE_SIZE = 50
 
@@ -84,6 +86,18 @@ FIELD_LABELS = {
     "role": gettext_lazy("Role"),
     "new_user": gettext_lazy("New account"),
     "lost_sale": gettext_lazy("Lost sale"),
+    "shipment": gettext_lazy("Shipment"),
+    "tracking_number": gettext_lazy("Tracking number"),
+    "order_reference": gettext_lazy("Order"),
+    "template": gettext_lazy("Email"),
+    "to": gettext_lazy("To"),
+    "event_type": gettext_lazy("Event"),
+    "event_id": gettext_lazy("Event id"),
+    # Changes made by Aftersale's staff in its admin.
+    "model": gettext_lazy("Kind"),
+    "object": gettext_lazy("Item"),
+    "objects": gettext_lazy("Items"),
+    "count": gettext_lazy("How many"),
     "message": gettext_lazy("Message"),
     "step": gettext_lazy("Email number"),
     "cancelled": gettext_lazy("Emails stopped"),
@@ -122,6 +136,15 @@ ACTION_LABELS = {
     "lost_sale.recovery_email_sent_now": gettext_lazy("Recovery email sent now"),
     "lost_sale.sequence_stopped": gettext_lazy("Recovery emails stopped"),
     "shipments.imported": gettext_lazy("Shipments imported from a file"),
+    "shipment.link_revoked": gettext_lazy("Buyer's tracking link revoked (a new one made)"),
+    "shipment.created": gettext_lazy("Shipment recorded"),
+    "shipment.corrected": gettext_lazy("Shipment corrected"),
+    "message.resent": gettext_lazy("Failed email queued again"),
+    "message.cancelled": gettext_lazy("Scheduled email cancelled"),
+    "inbound_event.replayed": gettext_lazy("Event processed again"),
+    "admin.added": gettext_lazy("Added by Aftersale's staff"),
+    "admin.changed": gettext_lazy("Changed by Aftersale's staff"),
+    "admin.deleted": gettext_lazy("Deleted by Aftersale's staff"),
     "suppression.added": gettext_lazy("Address added to the suppression list"),
     "suppression.lifted": gettext_lazy("Suppression lifted"),
     "webhook.test_sent": gettext_lazy("Test event sent"),
@@ -180,9 +203,39 @@ def display_value(field: str, value, storefront: Storefront) -> str:
         return _choice_labels([value], Membership.Role.choices)
     if field == "provider":
         return _choice_labels([value], Provider.choices)
+    if field == "carrier":
+        return _choice_labels([value], Carrier.choices)
+    if field == "model":
+        return _model_name(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+def _model_name(label) -> str:
+    """ "tracking.shipment" → "Shipment", in the reader's language where the model says it."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name).capitalize()
+    except (LookupError, ValueError, TypeError):
+        return str(label)
+
+
+def who(entry: AuditLog, detail: dict) -> str:
+    """The actor as a merchant reads it: a member, an API key (by name and prefix: the key
+    itself is never stored), Aftersale's staff, or Aftersale itself."""
+    key = detail.get("api_key")
+    if isinstance(key, dict):
+        return _("API key %(name)s (%(prefix)s…)") % {
+            "name": key.get("name", ""),
+            "prefix": key.get("prefix", ""),
+        }
+    actor = entry.actor
+    if actor is None:
+        return _("Aftersale (automatic)")
+    name = actor.email or actor.get_username()
+    if actor.is_staff:
+        return _("%(name)s (Aftersale's staff)") % {"name": name}
+    return name
 
 
 def audit_entry(entry: AuditLog, storefront: Storefront) -> dict:
@@ -208,13 +261,12 @@ def audit_entry(entry: AuditLog, storefront: Storefront) -> dict:
     facts = [
         (field_label(key), display_value(key, value, storefront))
         for key, value in detail.items()
-        if key != "changed" and not _is_secret(key)
+        if key not in ("changed", "api_key") and not _is_secret(key)
     ]
-    actor = entry.actor
     return {
         "entry": entry,
         "label": action_label(entry.action),
-        "who": (actor.email or actor.get_username()) if actor else _("Aftersale (automatic)"),
+        "who": who(entry, detail),
         "changes": changes,
         "facts": facts,
     }

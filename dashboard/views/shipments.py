@@ -1,7 +1,10 @@
+from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
 from dashboard.forms.outbox import describe_template
@@ -101,13 +104,29 @@ def shipment(request, pk):
             "badge": STATUS_BADGES.get(item.status, ""),
             "checkpoints": checkpoints,
             "messages_sent": [(message, describe_template(message.template)) for message in sent],
-            # The same signed link as in the buyer's emails (SITE_URL and /t/<token>/).
+            # The same link as in the buyer's emails (SITE_URL and /t/<token>/).
             "page_url": tracking.tracking_page_url(item),
+            "can_change": request.can_change,
             "carrier_url": item.carrier_tracking_url
             or tracking_url(item.carrier, item.tracking_number),
             "carrier_other": item.carrier in ("", Carrier.OTHER),
         },
     )
+
+
+@require_POST
+@member_view
+def revoke_link(request, pk):
+    item = scoped_or_404(Shipment, request.storefront, pk=pk)
+    tracking.revoke_page_link(shipment=item, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "The old tracking link no longer opens the page. Here is the new one: send it to "
+            "the buyer; emails not sent yet carry it."
+        ),
+    )
+    return redirect("dashboard:shipment", slug=request.storefront.slug, pk=item.pk)
 
 
 @member_view
@@ -152,6 +171,7 @@ def shipments_import_sample(request):
 urlpatterns = [
     path("shipments/", shipments, name="shipments"),
     path("shipments/<int:pk>/", shipment, name="shipment"),
+    path("shipments/<int:pk>/revoke-link/", revoke_link, name="shipment-revoke-link"),
     path("shipments/import/", shipments_import, name="shipments-import"),
     path("shipments/import/sample.csv", shipments_import_sample, name="shipments-import-sample"),
 ]

@@ -2,12 +2,33 @@
 canonical status vocabulary. Parsing only: no database, no decisions."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from inbound.errors import VerificationError
 
-__all__ = ["CheckpointData", "TrackingSignal", "VerificationError"]
+__all__ = ["CheckpointData", "TrackingSignal", "VerificationError", "web_url"]
+
+# Shipment.carrier_tracking_url's length; a longer address would fail the save.
+MAX_URL_LENGTH = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def web_url(value: str) -> str:
+    """The address, stripped, if it is an http(s) URL with a host; otherwise "".
+
+    Carrier links are shown to buyers and merchants as links: a javascript: or data: URL (or
+    anything else a source sends) would run in their browser, so it is dropped, never stored."""
+    url = value.strip() if isinstance(value, str) else ""
+    if not url or len(url) > MAX_URL_LENGTH or _CONTROL.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
 
 
 @dataclass(frozen=True)

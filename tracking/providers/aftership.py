@@ -25,7 +25,7 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import AFTERSHIP, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError
+from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
 
 PROVIDER = AFTERSHIP
 EVENT_TYPES = frozenset({"tracking_update", "edd_revise"})
@@ -148,7 +148,7 @@ def parse(event: dict) -> TrackingSignal | None:
         raw_status=tag,
         raw_detail=subtag,
         estimated_delivery=_estimated_delivery(msg),
-        carrier_tracking_url=_text(msg.get("courier_tracking_link")).strip(),
+        carrier_tracking_url=web_url(_text(msg.get("courier_tracking_link"))),
         checkpoints=_checkpoints(msg.get("checkpoints")),
     )
 

@@ -25,7 +25,7 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import EASYPOST, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError
+from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
 
 PROVIDER = EASYPOST
 SIGNATURE_PREFIX = "hmac-sha256-hex="
@@ -126,7 +126,7 @@ def parse(event: dict) -> TrackingSignal | None:
         raw_status=status,
         raw_detail=detail,
         estimated_delivery=_estimated_delivery(tracker),
-        carrier_tracking_url=_text(tracker.get("public_url")),
+        carrier_tracking_url=web_url(_text(tracker.get("public_url"))),
         checkpoints=_checkpoints(tracker.get("tracking_details")),
     )
 

@@ -32,7 +32,7 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import GENERIC, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError
+from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
 
 PROVIDER = GENERIC
 EVENT_TYPE = "shipment.updated"
@@ -216,9 +216,10 @@ def _url(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise VerificationError("carrier_tracking_url is not a string")
-    url = value.strip()
-    # Shown to buyers as a link: only web addresses, never javascript: or data: URLs.
-    if url and not url.lower().startswith(("https://", "http://")):
+    # Shown to buyers as a link: only web addresses, never javascript: or data: URLs. Refused
+    # here (the sender documents its own payload); other sources' links are dropped instead.
+    url = web_url(value)
+    if value.strip() and not url:
         raise VerificationError("carrier_tracking_url is not an http(s) URL")
     return url
 
