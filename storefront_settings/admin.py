@@ -8,7 +8,6 @@ from storefront_settings.admin_audit import AuditedAdminMixin
 from storefront_settings.models import (
     ApiKey,
     AuditLog,
-    Invitation,
     Membership,
     ProviderSecret,
     RecoveryPolicy,
@@ -125,36 +124,6 @@ class ProviderSecretAdmin(NoAddAdmin):
         return services.revoke_provider_secret(
             storefront=storefront, provider_secret=item, actor=actor
         )
-
-
-@admin.action(description="Revoke the selected invitations not yet accepted")
-def revoke_invitations(modeladmin, request, queryset):
-    count = queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    modeladmin.message_user(request, f"Revoked {count}.")
-
-
-@admin.register(Invitation)
-class InvitationAdmin(NoAddAdmin):
-    # Made from the dashboard, where the token goes into the email; here ops read and revoke.
-    list_display = ["email", "storefront", "role", "created_at", "expires_at", "accepted_at"]
-    list_filter = ["role"]
-    search_fields = ["email", "storefront__slug"]
-    fields = [
-        "storefront",
-        "email",
-        "role",
-        "invited_by",
-        "created_at",
-        "sent_at",
-        "expires_at",
-        "accepted_at",
-        "accepted_by",
-        "revoked_at",
-    ]
-    readonly_fields = fields
-    actions = [revoke_invitations]
 
 
 @admin.register(AuditLog)

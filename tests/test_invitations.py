@@ -426,3 +426,27 @@ def test_the_invitation_email_is_in_the_storefronts_language(two_storefronts):
     english = Message.objects.for_storefront(bravo.storefront).get(kind="member_invitation")
     assert english.subject == "Invitation to join Bravo on Aftersale"
     assert f"{bravo.owner.email} invited you to join the team of Bravo" in english.body_text
+
+
+# --- Ops revoke from admin ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ops_revoke_an_invitation_from_admin_as_the_owner_would(ops, two_storefronts):
+    alpha, _ = two_storefronts
+    invite(signed_in(alpha.owner), "alpha", "late@example.com")
+    invitation = invitation_of(alpha.storefront, "late@example.com")
+    email = Message.objects.for_storefront(alpha.storefront).get(kind="member_invitation")
+    assert email.status == Message.Status.SCHEDULED
+    response = ops.post(
+        reverse("admin:storefront_settings_invitation_changelist"),
+        {"action": "revoke", "_selected_action": [invitation.pk]},
+    )
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    row = AuditLog.objects.for_storefront(alpha.storefront).get(action="invitation.revoked")
+    assert row.detail == {"email": "late@example.com"} and row.actor.is_superuser
+    # The email not sent yet is cancelled with it, as on the members page.
+    email.refresh_from_db()
+    assert email.status == Message.Status.CANCELLED
