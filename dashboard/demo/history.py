@@ -300,15 +300,12 @@ class _History:
         elif old:
             by_merchant = rng.random() < 0.25
             when = last + timedelta(days=rng.randint(2, 5)) if by_merchant else None
-            self._plan_lost(
-                order,
-                when or t0 + timedelta(days=self.policy.recovery_window_days, minutes=20),
-                by_merchant=by_merchant,
-            )
-        elif roll > 0.92:
-            when = last + timedelta(hours=rng.randint(1, 20))
-            if when < self.now:
-                self._plan_lost(order, when, by_merchant=True)
+            # The hourly expiry comes some minutes after the window ends. A sale whose window
+            # ended just before the seed is expired a little early rather than left open, and
+            # still dated in the past like the rest of the history.
+            expiry = t0 + timedelta(days=self.policy.recovery_window_days, minutes=20)
+            latest = self.now - timedelta(minutes=10)
+            self._plan_lost(order, when or min(expiry, latest), by_merchant=by_merchant)
 
     def _reason_for(self, t0: datetime) -> str:
         # Every reason shows up in the last week (open sales) and before it (settled ones);
