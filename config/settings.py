@@ -233,7 +233,6 @@ CELERY_BEAT_SCHEDULE = {
 INBOUND_PROCESSORS = {
     "stripe": "payments.tasks.process_inbound_event",
     "adyen": "payments.tasks.process_inbound_event",
-    "mollie": "payments.tasks.process_inbound_event",
     "easypost": "tracking.tasks.process_inbound_event",
     "aftership": "tracking.tasks.process_inbound_event",
     "generic": "tracking.tasks.process_inbound_event",

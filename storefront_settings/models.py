@@ -279,7 +279,6 @@ class Provider(models.TextChoices):
 
     STRIPE = "stripe", "Stripe"
     ADYEN = "adyen", "Adyen"
-    MOLLIE = "mollie", "Mollie"
     EASYPOST = "easypost", "EasyPost"
     AFTERSHIP = "aftership", "AfterShip"
     GENERIC = "generic", _("Generic (Standard Webhooks)")

@@ -41,11 +41,6 @@ SECRET_FORMATS = {
         re.compile(r"(?:[0-9A-Fa-f]{2}){32,}"),
         "expected the hex-encoded HMAC key (64 hex digits or more)",
     ),
-    # Mollie signs nothing: the worker fetches each payment with the API key (live_ / test_).
-    Provider.MOLLIE: (
-        re.compile(r"(?:live|test)_[A-Za-z0-9]{20,}"),
-        "expected a Mollie API key starting with 'live_' or 'test_'",
-    ),
     # EasyPost and AfterShip: a printable string of the merchant's choosing.
     Provider.EASYPOST: (
         re.compile(r"[!-~]{8,}"),

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
 from storefront_settings.services import authenticate_api_key
@@ -52,14 +53,11 @@ def test_creates_storefront_owner_key_and_secrets():
     assert result["id"] == storefront.public_id
     assert result["slug"] == "maison-lune"
     assert result["webhook_urls"]["stripe"] == f"/webhooks/stripe/{storefront.public_id}/"
-    assert set(result["webhook_urls"]) == {
-        "stripe",
-        "adyen",
-        "mollie",
-        "easypost",
-        "aftership",
-        "generic",
-    }
+    assert set(result["webhook_urls"]) == {"stripe", "adyen", "easypost", "aftership", "generic"}
+    # Every URL printed is an endpoint: an unsigned post is refused by it, never a 404.
+    for provider, path in result["webhook_urls"].items():
+        answer = Client().post(path, data="{}", content_type="application/json")
+        assert answer.status_code in (400, 401), (provider, answer.status_code)
     assert "owner_password" not in result
     assert authenticate_api_key(result["api_key"]).storefront == storefront
     owner = User.objects.get()
@@ -93,6 +91,8 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
     ("args", "message"),
     [
         (["--secret", "paypal=whatever1234"], "unknown provider 'paypal'"),
+        # No Mollie endpoint exists yet: no secret for it either.
+        (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "unknown provider 'mollie'"),
         (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
         (["--secret", "stripe"], "--secret takes PROVIDER=SECRET"),
         (["--secret", "stripe="], "--secret takes PROVIDER=SECRET"),
