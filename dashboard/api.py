@@ -1,7 +1,6 @@
 """The REST API under /api/v1/: API-key auth, every query scoped to the key's storefront."""
 
 import django_filters
-from django.contrib.contenttypes.models import ContentType
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,11 +19,12 @@ from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale
 from payments.reasons import FailureReason
+from payments.selectors import messages_by_sale
 from storefront_settings.models import Language, Storefront
 from tracking import services as tracking
 from tracking.carriers import Carrier, normalise_tracking_number
+from tracking.filters import ShipmentFilter
 from tracking.models import Checkpoint, Shipment
-from tracking.statuses import ShipmentStatus
 
 
 class StorefrontSerializer(serializers.ModelSerializer):
@@ -218,21 +218,8 @@ class LostSaleSerializer(serializers.ModelSerializer):
     def get_messages(self, lost_sale):
         by_sale = self.context.get("messages_by_sale")
         if by_sale is None:  # a single sale
-            by_sale = messages_by_sale(lost_sale.storefront, [lost_sale.pk])
+            by_sale = messages_by_sale(storefront=lost_sale.storefront, sale_ids=[lost_sale.pk])
         return MessageSummarySerializer(by_sale.get(str(lost_sale.pk), []), many=True).data
-
-
-def messages_by_sale(storefront, sale_ids) -> dict[str, list[Message]]:
-    """The messages about each of these lost sales, in one query."""
-    content_type = ContentType.objects.get_for_model(LostSale)
-    found: dict[str, list[Message]] = {}
-    for message in (
-        Message.objects.for_storefront(storefront)
-        .filter(about_type=content_type, about_id__in=[str(pk) for pk in sale_ids])
-        .order_by("send_at", "pk")
-    ):
-        found.setdefault(message.about_id, []).append(message)
-    return found
 
 
 class LostSaleFilter(django_filters.FilterSet):
@@ -326,7 +313,7 @@ class LostSaleViewSet(
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = self.get_serializer_context()
         context["messages_by_sale"] = messages_by_sale(
-            request.user.storefront, [sale.pk for sale in page]
+            storefront=request.user.storefront, sale_ids=[sale.pk for sale in page]
         )
         serializer = self.get_serializer_class()(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
@@ -446,21 +433,6 @@ class ShipmentCorrectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Shipment
         fields = list(tracking.CORRECTABLE)
-
-
-class ShipmentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ShipmentStatus.choices)
-    carrier = django_filters.ChoiceFilter(choices=Carrier.choices)
-    stalled = django_filters.BooleanFilter(
-        field_name="stalled_since", lookup_expr="isnull", exclude=True
-    )
-    late = django_filters.BooleanFilter(field_name="late_since", lookup_expr="isnull", exclude=True)
-    shipped_after = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="gte")
-    shipped_before = django_filters.IsoDateTimeFilter(field_name="shipped_at", lookup_expr="lt")
-
-    class Meta:
-        model = Shipment
-        fields = ["status", "carrier", "stalled", "late", "shipped_after", "shipped_before"]
 
 
 SHIPMENT_FIELDS = (
