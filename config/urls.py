@@ -5,14 +5,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from config.health import healthz
-from config.login import LoginView, login_code
-from dashboard.api import (
+from api.shipments import (
     CurrentStorefrontView,
     LostSaleViewSet,
     MessageViewSet,
     ShipmentViewSet,
 )
+from config.health import healthz
+from config.login import LoginView, login_code
 from dashboard.views.join import join
 
 router = SimpleRouter()

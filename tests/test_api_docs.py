@@ -8,7 +8,7 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
-from dashboard import api_docs as docs
+from api import docs
 from payments import services as payments
 from tests.payments_helpers import signal
 

@@ -1,6 +1,6 @@
 """What /api/docs/ shows beside the generated schema: example payloads and the error answers
 the endpoints share. Examples are real answers of the API (ids and tokens shortened), so they
-change with the serializers in dashboard/api.py."""
+change with the serializers beside them."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboard import api_docs as docs
+from api import docs
 from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale
