@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "payments",
     "tracking",
     "dashboard",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -422,7 +423,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dashboard.api_docs.tidy_page_examples",
+        "api.docs.tidy_page_examples",
     ],
 }
 

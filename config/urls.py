@@ -3,27 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
 
 from config.health import healthz
 from config.login import LoginView, login_code
-from dashboard.api import (
-    CurrentStorefrontView,
-    LostSaleViewSet,
-    MessageViewSet,
-    ShipmentViewSet,
-)
 from dashboard.views.join import join
-
-router = SimpleRouter()
-router.register("messages", MessageViewSet, basename="message")
-router.register("lost-sales", LostSaleViewSet, basename="lost-sale")
-router.register("shipments", ShipmentViewSet, basename="shipment")
-
-api_v1 = [
-    path("storefront/", CurrentStorefrontView.as_view(), name="current-storefront"),
-    *router.urls,
-]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:home", permanent=False)),
@@ -35,7 +18,7 @@ urlpatterns = [
     # The link of an invitation's email, where the invited address's reader joins: outside
     # /app/<slug>/, where every page needs a member's session.
     path("join/<str:token>/", join, name="join"),
-    path("api/v1/", include(api_v1)),
+    path("api/v1/", include("api.urls")),
     path("", include("notifications.urls")),
     path("", include("payments.urls")),
     path("", include("tracking.urls")),

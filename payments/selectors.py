@@ -3,10 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Lower
 
-from notifications.models import Suppression
+from notifications.models import Message, Suppression
 from payments.models import DailyStat, LostSale
 from payments.stats import FIELDS
 from storefront_settings.models import Storefront
@@ -78,3 +79,18 @@ def unreachable_open_sales(*, storefront: Storefront) -> int:
         .filter(Q(buyer_email="") | Exists(suppressed))
         .count()
     )
+
+
+def messages_by_sale(*, storefront: Storefront, sale_ids) -> dict[str, list[Message]]:
+    """The messages about each of these lost sales, in one query, keyed by the sale's id as a
+    string (Message.about_id), each list in send order. The API and the sale's page both show
+    them."""
+    content_type = ContentType.objects.get_for_model(LostSale)
+    found: dict[str, list[Message]] = {}
+    for message in (
+        Message.objects.for_storefront(storefront)
+        .filter(about_type=content_type, about_id__in=[str(pk) for pk in sale_ids])
+        .order_by("send_at", "pk")
+    ):
+        found.setdefault(message.about_id, []).append(message)
+    return found

@@ -8,7 +8,10 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
-from dashboard import api_docs as docs
+from api.lost_sales import LOST_SALE, MARKED_LOST, RECOVERED_SALE
+from api.messages import MESSAGE
+from api.shipments import SHIPMENT, SHIPMENT_CORRECTED, SHIPMENT_IN_TRANSIT
+from api.storefront import STOREFRONT
 from payments import services as payments
 from tests.payments_helpers import signal
 
@@ -136,7 +139,7 @@ def test_every_operation_has_a_summary_a_description_examples_and_its_errors(sch
 def test_list_examples_show_a_page_of_just_the_example(schema):
     listed = schema["paths"]["/api/v1/lost-sales/"]["get"]["responses"]["200"]["content"]
     page = examples_of(listed)[0]["value"]
-    assert page == {"count": 1, "next": None, "previous": None, "results": [docs.LOST_SALE]}
+    assert page == {"count": 1, "next": None, "previous": None, "results": [LOST_SALE]}
 
 
 # The examples are the API's real answers: the same fields, and request bodies it accepts.
@@ -167,14 +170,14 @@ def test_the_examples_have_the_fields_of_real_answers(client, two_storefronts, s
     assert [r.status_code for r in shipments] == [201, 201]
     shipment = shipments[0].json()
 
-    assert set(docs.STOREFRONT) == set(storefront)
-    for example in (docs.LOST_SALE, docs.RECOVERED_SALE, docs.MARKED_LOST):
+    assert set(STOREFRONT) == set(storefront)
+    for example in (LOST_SALE, RECOVERED_SALE, MARKED_LOST):
         assert set(example) == set(sale)
         assert set(example["messages"][0]) == set(sale["messages"][0])
-    assert set(docs.MESSAGE) == set(message)
-    for example in (docs.SHIPMENT, docs.SHIPMENT_IN_TRANSIT, docs.SHIPMENT_CORRECTED):
+    assert set(MESSAGE) == set(message)
+    for example in (SHIPMENT, SHIPMENT_IN_TRANSIT, SHIPMENT_CORRECTED):
         assert set(example) == set(shipment)
-    assert shipment["carrier"] == docs.SHIPMENT["carrier"]  # the guess the example shows
+    assert shipment["carrier"] == SHIPMENT["carrier"]  # the guess the example shows
 
     url = f"/api/v1/shipments/{shipment['id']}/"
     for body in request_examples(schema, "/api/v1/shipments/{id}/", "patch"):

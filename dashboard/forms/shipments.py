@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.api import ShipmentFilter
 from dashboard.forms.periods import PERIODS, PeriodOrDatesForm, day_input, in_dates
 from notifications.services import normalise_email
 from tracking.carriers import normalise_tracking_number
+from tracking.filters import ShipmentFilter
 from tracking.imports import read_rows
 from tracking.selectors import ATTENTION
 from tracking.statuses import ShipmentStatus

@@ -10,13 +10,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
-from dashboard.api import messages_by_sale
 from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
 from dashboard.forms.outbox import describe_template
 from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
 from payments import services as payments
 from payments.models import LostSale, PaymentAttempt, PaymentReference
+from payments.selectors import messages_by_sale
 from payments.services import amount_display
 
 PAGE_SIZE = 25
@@ -62,7 +62,7 @@ def lost_sale(request, pk):
         .order_by("payment_id", "pk")
         .values_list("reference", flat=True)
     )
-    emails = messages_by_sale(current, [sale.pk]).get(str(sale.pk), [])
+    emails = messages_by_sale(storefront=current, sale_ids=[sale.pk]).get(str(sale.pk), [])
     return render(
         request,
         "dashboard/lost_sales/detail.html",
