@@ -17,6 +17,7 @@ COPY notifications ./notifications
 COPY payments ./payments
 COPY tracking ./tracking
 COPY dashboard ./dashboard
+COPY demo ./demo
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

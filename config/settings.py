@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "payments",
     "tracking",
     "dashboard",
+    # `make demo`'s seed_demo and demo_trickle commands, found through this entry.
+    "demo",
 ]
 
 MIDDLEWARE = [
