@@ -18,6 +18,7 @@ COPY payments ./payments
 COPY tracking ./tracking
 COPY dashboard ./dashboard
 COPY api ./api
+COPY demo ./demo
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "tracking",
     "dashboard",
     "api",
+    # `make demo`'s seed_demo and demo_trickle commands, found through this entry.
+    "demo",
 ]
 
 MIDDLEWARE = [

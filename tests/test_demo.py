@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from dashboard.demo import events as demo
-from dashboard.demo import history, trickle
+from demo import events as demo
+from demo import history, trickle
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments import services as payments

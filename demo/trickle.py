@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from dashboard.demo import events as demo
+from demo import events as demo
 from payments import links
 from payments.models import LostSale, PaymentReference
 from payments.reasons import MERCHANT_ONLY

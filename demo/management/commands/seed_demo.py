@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from dashboard.demo import history
-from dashboard.demo.events import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
+from demo import history
+from demo.events import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from dashboard.demo import trickle
+from demo import trickle
 from storefront_settings.management.base import Command as BaseCommand
 
 

@@ -1,7 +1,7 @@
 """Six weeks of Maison Lune's history, for `make demo`.
 
 Everything goes through the real paths: each provider event is built in the provider's format
-(dashboard.demo.events), stored as an InboundEvent and processed by the domain's own
+(demo.events), stored as an InboundEvent and processed by the domain's own
 process_inbound_event, so lost sales, attempts, recovery emails, alerts, shipments, checkpoints
 and milestone emails are what production would have made of the same webhooks. Merchant actions
 and buyer clicks use the services the dashboard and the recovery link use (mark_lost,
@@ -29,7 +29,7 @@ from django.db.models import F, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dashboard.demo import events as demo
+from demo import events as demo
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications import services as notifications

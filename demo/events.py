@@ -1,8 +1,8 @@
 """The demo shop's raw material: buyers, orders, tracking numbers, and provider events built in
 each provider's own format and signed as the provider signs them.
 
-The history (dashboard.demo.history) and the trickle of live webhooks (dashboard.demo.trickle)
-both build their events here, so a seeded sale and a live one go through the same adapters
+The history (demo.history) and the trickle of live webhooks (demo.trickle) both build their
+events here, so a seeded sale and a live one go through the same adapters
 (payments.providers.stripe, tracking.providers.easypost / aftership) and look alike.
 
 Nothing here touches the database. Names and addresses are invented: email domains are only
