@@ -23,8 +23,11 @@ demo: install
 	$(DEMO_ENV) python manage.py seed_demo
 	$(DEMO_ENV) honcho --no-prefix -f Procfile.demo start
 
+# The tests run in one pytest-xdist worker per CPU (PYTEST_WORKERS=1 for one process); each
+# worker has its own test database, cache prefix and task queue.
+PYTEST_WORKERS ?= auto
 test: install lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The browser tests drive the system's Chromium through Playwright (no browser download).
 # Missing, it is installed from Debian's packages as root or with sudo; elsewhere, install

@@ -1,3 +1,4 @@
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,6 +11,33 @@ from tests.factories import MembershipFactory
 
 PASSWORD = "correct horse battery staple"
 FIXED_SEND_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+# What the xdist workers share besides PostgreSQL (where pytest-django gives each its own test
+# database): the Redis that is both Django's cache and the Celery broker. Each worker gets its own
+# cache key prefix and task queue, so one's rate-limit counters never meet the other's and one's
+# `celery_worker` never takes the other's tasks.
+PER_WORKER_ENVIRONMENT = ("CACHE_KEY_PREFIX", "CELERY_DEFAULT_QUEUE")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway):
+    """Set each xdist worker's own values (the controller's, pyproject's `env`, suffixed with the
+    worker's id) in its environment before its pytest starts, so the settings read them at import
+    like any other variable; pytest-env ("D:") keeps a value already set."""
+    values = {name: f"{os.environ[name]}-{gateway.id}" for name in PER_WORKER_ENVIRONMENT}
+    gateway.remote_exec(f"import os; os.environ.update({values!r})").waitclose()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests and the tests that use the `celery_worker` fixture, so that
+    `pytest -m "not browser and not worker"` is a quick run (`make test` runs them all). A test
+    that asks for a worker only midway, or breaks the broker, carries `worker` itself."""
+    browser_dir = config.rootpath / "tests" / "browser"
+    for item in items:
+        if browser_dir in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        if "celery_worker" in item.fixturenames:
+            item.add_marker(pytest.mark.worker)
 
 
 @pytest.fixture(autouse=True, scope="session")

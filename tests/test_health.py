@@ -21,6 +21,7 @@ def test_healthz_is_200_when_database_and_broker_are_up(client):
     assert "no-store" in response.headers["Cache-Control"]
 
 
+@pytest.mark.worker
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
     monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{closed_port()}/0")

@@ -239,6 +239,7 @@ def test_30_concurrent_deliveries_of_one_event_give_one_lost_sale_and_one_messag
     assert recovery.filter(idempotency_key__endswith=":recovery:1").count() == 1
 
 
+@pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_nothing_is_lost(client, alpha, monkeypatch, request):
     with socket.socket() as probe:

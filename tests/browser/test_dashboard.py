@@ -1,12 +1,15 @@
 """A merchant's day in the dashboard, in a real browser: the issue's "done when" path.
 
-Each step leaves a screenshot of the page it reached in SCREENSHOT_DIR."""
+Each step leaves a screenshot of the page it reached in SCREENSHOT_DIR. A check of what a click
+led to uses Playwright's `expect`, which waits for the next page (`is_visible()` and `count()`
+answer at once, possibly from the page being left)."""
 
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from notifications.models import Message
 from payments import services as payments
@@ -100,7 +103,7 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     page.get_by_label("Reason").select_option("insufficient_funds")
     page.get_by_role("button", name="Filter").click()
     rows = page.locator("table.data tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     assert "ML-101" in rows.first.inner_text()
     rows.first.get_by_role("link", name="ML-101").click()
     sale = sales.get(order_reference="ML-101")
@@ -110,7 +113,7 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     assert scheduled.count() == 3
     screenshot(page, "lost-sale")
     page.get_by_role("button", name="Stop the recovery emails").click()
-    assert "scheduled emails stopped" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("scheduled emails stopped")
     assert scheduled.count() == 0
 
     # A bad value in a setting is explained next to its field, and nothing is saved.
@@ -118,7 +121,7 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     page.goto("/app/alpha/settings/recovery/")
     page.get_by_label("When to send the emails (hours after the failure)").fill("24, 1")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("increasing order").first.is_visible()
+    expect(page.get_by_text("increasing order").first).to_be_visible()
     screenshot(page, "settings-recovery-error")
     assert RecoveryPolicy.objects.for_storefront(storefront).get().email_delays == before
 
@@ -132,14 +135,15 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     stripe.get_by_label("Signing secret").fill("whsec_newnewnewnewnewnewnew1")
     stripe.get_by_role("button", name="Add the new secret").click()
     stripe = page.locator("#provider-stripe")
-    assert stripe.get_by_text("Rotation in progress").is_visible()
+    expect(stripe.get_by_text("Rotation in progress")).to_be_visible()
     assert secrets.count() == 2
     page.once("dialog", lambda dialog: dialog.accept())
     stripe.locator(f'form[action$="/secrets/{old.pk}/revoke/"] button').click()
     page.wait_for_load_state()
+    expect(stripe.locator(f'form[action$="/secrets/{old.pk}/revoke/"]')).to_have_count(0)
     assert [s.hint for s in secrets] == [secrets.get().hint] and secrets.get().pk != old.pk
     page.locator("#provider-stripe").get_by_role("button", name="Send a test event").click()
-    assert page.locator("#test-result").get_by_text("Test event accepted.").is_visible()
+    expect(page.locator("#test-result").get_by_text("Test event accepted.")).to_be_visible()
     assert "whsec_newnewnewnewnewnewnew1" not in page.content()
     screenshot(page, "settings-providers")
 
@@ -152,7 +156,7 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     )
     page.get_by_role("button", name="Import").click()
     report = page.locator("main")
-    assert "buyer_email: Enter a valid email address." in report.inner_text()
+    expect(report).to_contain_text("buyer_email: Enter a valid email address.")
     screenshot(page, "shipments-import")
     numbers = set(
         Shipment.objects.for_storefront(storefront).values_list("order_reference", flat=True)
