@@ -1,2 +1,6 @@
-# Transitional: the module is split by use case in the next commit.
-from payments.services.ingest import *  # noqa: F403
+"""What happens to payments and lost sales, one module per use case.
+
+ingest: provider webhook events applied to payments and lost sales; recovery: the buyer's
+recovery emails and link; alerts: the members' alerts and daily digests; merchant: what the
+storefront's team does to a sale; display: amounts and links as emails and pages show them.
+"""

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Message
-from payments import services as payments
 from payments.models import LostSale
 from payments.providers import SignalKind
+from payments.services import ingest
 from storefront_settings.models import AuditLog, ProviderSecret, RecoveryPolicy
 from tests.payments_helpers import signal
 from tracking import services as tracking
@@ -51,7 +51,7 @@ def shop(make_tenant):
 
 def _fail_and_recover(storefront, yesterday):
     for number, (order, codes, amount) in enumerate(DECLINES):
-        payments.apply_signal(
+        ingest.apply_signal(
             storefront=storefront,
             signal=signal(
                 order_reference=order,
@@ -62,7 +62,7 @@ def _fail_and_recover(storefront, yesterday):
                 occurred_at=yesterday + timedelta(minutes=number),
             ),
         )
-    payments.apply_signal(
+    ingest.apply_signal(
         storefront=storefront,
         signal=signal(
             SignalKind.SUCCEEDED,
