@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from api import docs
 from api.base import StorefrontScopedViewSet
 from notifications.models import Message
-from payments import services as payments
 from payments.models import LostSale
 from payments.reasons import FailureReason
 from payments.selectors import messages_by_sale
+from payments.services import merchant
 
 
 class MessageSummarySerializer(serializers.ModelSerializer):
@@ -262,5 +262,5 @@ class LostSaleViewSet(
                 {"detail": f"Only an open sale can be marked lost; it is {lost_sale.status}."},
                 status=409,
             )
-        payments.mark_lost(lost_sale=lost_sale, actor=request.auth)
+        merchant.mark_lost(lost_sale=lost_sale, actor=request.auth)
         return Response(self.get_serializer(lost_sale).data)

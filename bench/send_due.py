@@ -1,4 +1,4 @@
-"""Benchmark: how many due messages a second `notifications.services.send_due` gets through.
+"""Benchmark: how many due messages a second `notifications.services.sending.send_due` gets through.
 
 What it measures: N buyer messages (template `test_message`), all due, are claimed, rendered
 and handed to Django's `locmem` email backend by `send_due()` running in one worker process,
@@ -83,7 +83,7 @@ def worker(index: int, database: str, barrier, stop, results) -> None:
     from django.core import mail
     from django.db import connection
 
-    from notifications import services
+    from notifications.services import sending
 
     connection.ensure_connection()
     results.put({"worker": index, "ready": True})
@@ -108,7 +108,7 @@ def worker(index: int, database: str, barrier, stop, results) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
             with connection.execute_wrapper(count_query):
-                report = services.send_due()
+                report = sending.send_due()
         except Exception as error:  # noqa: BLE001 - reported to the parent, which stops
             results.put({"worker": index, "error": f"{type(error).__name__}: {error}"})
             continue
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
     baseline = configurations[0]["median"]
     result = {
-        "benchmark": "notifications.services.send_due",
+        "benchmark": "notifications.services.sending.send_due",
         "messages": args.messages,
         "rounds": args.rounds,
         "warmup": args.warmup,

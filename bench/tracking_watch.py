@@ -4,7 +4,7 @@ What it measures, on N shipments (default one million) across S storefronts (def
 
 1. The beat watchers `tracking.services.flag_stalled(now=T)` and `flag_late(now=T)`: each is
    one UPDATE … RETURNING over a partial index (`shipment_stall_watch`, `shipment_late_watch`),
-   then one email per parcel flagged just now, through `notifications.services.schedule`.
+   then one email per parcel flagged just now, through `notifications.services.outbox.schedule`.
    (a) the steady state: since the previous hourly sweep (T − 1 h), 0.1 % of the shipments
    (1,000 of a million) went three days without carrier news and 0.1 % passed their promised
    date; every other parcel is fresh, already flagged, or final (delivered, returned, expired).

@@ -14,9 +14,9 @@ plain HTTP on loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0
 embedded PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script makes a throwaway
 database (`aftersale_bench_ingest`, migrated from scratch, dropped at the end even on error),
 creates one storefront with a Stripe signing secret through
-storefront_settings.services.create_storefront, and starts gunicorn (sync workers, 2 × CPUs + 1
-unless --workers says otherwise) on 127.0.0.1 and a free port, serving bench/wsgi.py with the
-URLconf bench/ingest_urls.py: the project's app with the bare view added, on the throwaway
+storefront_settings.services.storefronts.create_storefront, and starts gunicorn (sync workers, 2 ×
+CPUs + 1 unless --workers says otherwise) on 127.0.0.1 and a free port, serving bench/wsgi.py with
+the URLconf bench/ingest_urls.py: the project's app with the bare view added, on the throwaway
 database. No Celery worker runs: events stay `received`, but every real request still pushes
 its task to Redis, into a queue of its own (`aftersale-bench-ingest`, which no demo worker
 reads) that is counted and deleted at the end. gunicorn is stopped at the end (terminate, then
@@ -144,7 +144,7 @@ def url(endpoint: str, public_id: str) -> str:
 
 
 def create_storefront():
-    from storefront_settings.services import create_storefront as create
+    from storefront_settings.services.storefronts import create_storefront as create
 
     return create(
         name="Bench ingest shop",

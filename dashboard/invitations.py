@@ -1,10 +1,11 @@
 """Member invitations as the members page makes them: the storefront_settings verb, then the email
 that carries the link, in one transaction.
 
-The link is a credential, so it is a sealed value of the outbox (notifications.services.schedule):
-encrypted in the message row until the email is handed to the ESP and dropped then, and read as
-"[hidden]" in the stored context and in the body kept as sent. The emails log, its preview, the
-messages API and admin never show it; the invitation itself keeps only the token's hash.
+The link is a credential, so it is a sealed value of the outbox
+(notifications.services.outbox.schedule): encrypted in the message row until the email is handed to
+the ESP and dropped then, and read as "[hidden]" in the stored context and in the body kept as
+sent. The emails log, its preview, the messages API and admin never show it; the invitation itself
+keeps only the token's hash.
 """
 
 from django.conf import settings
@@ -12,10 +13,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import services as notifications
 from notifications.models import Audience, Message
-from storefront_settings import services
+from notifications.services import outbox
 from storefront_settings.models import Invitation, Storefront
+from storefront_settings.services import members
 
 TEMPLATE = "member_invitation"
 
@@ -24,13 +25,13 @@ def _group(invitation: Invitation) -> str:
     return f"invitation:{invitation.pk}"
 
 
-def _email(issued: services.IssuedInvitation) -> Message:
+def _email(issued: members.IssuedInvitation) -> Message:
     invitation = issued.invitation
     storefront = invitation.storefront
     # An email of this invitation still waiting to go carries a token that no longer works.
-    notifications.cancel(storefront, _group(invitation))
+    outbox.cancel(storefront, _group(invitation))
     inviter = invitation.invited_by
-    return notifications.schedule(
+    return outbox.schedule(
         storefront,
         to=invitation.email,
         template=TEMPLATE,
@@ -55,7 +56,7 @@ def _email(issued: services.IssuedInvitation) -> Message:
 
 @transaction.atomic
 def invite(*, storefront: Storefront, email: str, role: str, actor) -> Invitation:
-    issued = services.invite_member(storefront=storefront, email=email, role=role, actor=actor)
+    issued = members.invite_member(storefront=storefront, email=email, role=role, actor=actor)
     _email(issued)
     return issued.invitation
 
@@ -63,14 +64,14 @@ def invite(*, storefront: Storefront, email: str, role: str, actor) -> Invitatio
 @transaction.atomic
 def resend(*, storefront: Storefront, invitation: Invitation, actor) -> Invitation:
     """Raises services.InvitationNotOpen for an invitation accepted or revoked meanwhile."""
-    issued = services.resend_invitation(storefront=storefront, invitation=invitation, actor=actor)
+    issued = members.resend_invitation(storefront=storefront, invitation=invitation, actor=actor)
     _email(issued)
     return issued.invitation
 
 
 @transaction.atomic
 def revoke(*, storefront: Storefront, invitation: Invitation, actor) -> bool:
-    revoked = services.revoke_invitation(storefront=storefront, invitation=invitation, actor=actor)
+    revoked = members.revoke_invitation(storefront=storefront, invitation=invitation, actor=actor)
     if revoked:
-        notifications.cancel(storefront, _group(invitation))
+        outbox.cancel(storefront, _group(invitation))
     return revoked

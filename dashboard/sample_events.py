@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from payments.providers import adyen, stripe
 from storefront_settings.models import Provider, Storefront
-from storefront_settings.services import record
+from storefront_settings.services.audit import record
 from tracking.providers import aftership, easypost, generic
 
 TIMEOUT = 5  # seconds: the endpoint answers in milliseconds when it is up

@@ -32,14 +32,14 @@ from django.utils import timezone
 from demo import events as demo
 from inbound import services as inbound
 from inbound.models import InboundEvent
-from notifications import services as notifications
 from notifications.events import record_esp_event
 from notifications.models import Audience, EmailEvent, Message, Suppression
 from notifications.rendering import render
-from payments import services as payments
+from notifications.services import sending, suppressions
 from payments import stats
 from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
 from payments.reasons import MERCHANT_ONLY, FailureReason
+from payments.services import ingest, merchant, recovery
 from storefront_settings.models import (
     AuditLog,
     Membership,
@@ -357,12 +357,12 @@ class _History:
     def _give_up(self, order, actor, when: datetime) -> None:
         # The merchant's "mark lost", or the hourly expiry (no actor) once the window passed.
         sale = self._sale(order)
-        if payments.mark_lost(lost_sale=sale, actor=actor):
+        if merchant.mark_lost(lost_sale=sale, actor=actor):
             LostSale.objects.for_storefront(self.storefront).filter(pk=sale.pk).update(lost_at=when)
 
     def _click(self, order, step: int, when: datetime) -> None:
         sale = self._sale(order)
-        payments.record_click(sale)
+        recovery.record_click(sale)
         LostSale.objects.for_storefront(self.storefront).filter(pk=sale.pk).update(
             recovery_clicked_at=when
         )
@@ -376,7 +376,7 @@ class _History:
 
     def _stripe(self, event: dict) -> None:
         stored = self._store("stripe", event["id"], event["type"], event)
-        payments.process_inbound_event(event_id=stored.pk)
+        ingest.process_inbound_event(event_id=stored.pk)
 
     def _store(self, provider: str, event_id: str, event_type: str, event: dict):
         self.summary.events += 1
@@ -629,7 +629,7 @@ class _History:
                 event_id=f"demo-{message.pk}-{event_type}",
                 message_id=message.esp_message_id,
                 recipient=message.to,
-                metadata=notifications.esp_metadata(message),
+                metadata=sending.esp_metadata(message),
                 description=(
                     "550 5.1.1 The email account that you tried to reach does not exist."
                     if event_type == "bounced"
@@ -641,7 +641,7 @@ class _History:
             self._date_suppressions(when)
 
     def _suppress(self, email: str, reason: str, note: str, when: datetime) -> None:
-        notifications.suppress(self.storefront, email, reason, note)
+        suppressions.suppress(self.storefront, email, reason, note)
         self._date_suppressions(when)
 
     def _date_suppressions(self, when: datetime) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inbound.models import InboundEvent
 from storefront_settings.models import Storefront
-from storefront_settings.services import record
+from storefront_settings.services.audit import record
 
 logger = logging.getLogger(__name__)
 

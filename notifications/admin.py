@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from notifications import services
 from notifications.models import EmailEvent, Message, Suppression
+from notifications.services import sending
 from storefront_settings.admin import TenantAdmin, TenantInline
 
 
@@ -18,14 +18,14 @@ class EmailEventInline(TenantInline):
 @admin.action(description="Resend the selected failed messages")
 def resend_failed(modeladmin, request, queryset):
     failed = queryset.filter(status="failed").select_related("storefront")
-    count = sum(services.resend(message, actor=request.user) for message in failed)
+    count = sum(sending.resend(message, actor=request.user) for message in failed)
     modeladmin.message_user(request, f"{count} message(s) queued to send again.")
 
 
 @admin.action(description="Cancel the selected scheduled messages")
 def cancel_scheduled(modeladmin, request, queryset):
     scheduled = queryset.filter(status="scheduled").select_related("storefront")
-    count = sum(services.cancel_message(message, actor=request.user) for message in scheduled)
+    count = sum(sending.cancel_message(message, actor=request.user) for message in scheduled)
     modeladmin.message_user(request, f"{count} message(s) cancelled.")
 
 

@@ -15,8 +15,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from notifications import services
 from notifications.models import Audience, EmailEvent, Message, Suppression
+from notifications.services import sending, suppressions
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def find_message(event) -> Message | None:
     if token and not (
         public_id
         and our_id.isdigit()
-        and constant_time_compare(token, services.esp_metadata_token(public_id, our_id))
+        and constant_time_compare(token, sending.esp_metadata_token(public_id, our_id))
     ):
         return None
     messages = Message.unscoped.select_related("storefront")
@@ -125,6 +125,6 @@ def _suppress_if_needed(message: Message, event) -> None:
         return
     if message.audience == Audience.MERCHANT:
         if reason != Suppression.Reason.BOUNCED:
-            services.opt_out_member_alerts(message.storefront, message.to)
+            suppressions.opt_out_member_alerts(message.storefront, message.to)
         return
-    services.suppress(message.storefront, message.to, reason, note=f"{message.kind} via ESP")
+    suppressions.suppress(message.storefront, message.to, reason, note=f"{message.kind} via ESP")

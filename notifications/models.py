@@ -55,7 +55,7 @@ class Message(TenantModel):
     # Sealed values (a link that works as a credential): JSON, encrypted, read only to send the
     # email and dropped once it is sent or cancelled. `context` holds SEALED under the same
     # names, so every other reader (the emails log, its preview, the API, the body kept as
-    # sent) shows the placeholder. See notifications.services.schedule.
+    # sent) shows the placeholder. See notifications.services.outbox.schedule.
     sealed = EncryptedTextField(null=True, blank=True, editable=False)
     locale = models.CharField(max_length=5, choices=Language.choices)
     idempotency_key = models.CharField(max_length=200)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from notifications import services
+from notifications.services import sending
 
 # Beat runs send_due_messages every few seconds; a run stops claiming after this long.
 SEND_BUDGET_SECONDS = 60
@@ -8,10 +8,10 @@ SEND_BUDGET_SECONDS = 60
 
 @shared_task(ignore_result=True)
 def send_due_messages() -> dict:
-    report = services.send_due(max_seconds=SEND_BUDGET_SECONDS)
+    report = sending.send_due(max_seconds=SEND_BUDGET_SECONDS)
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
 
 
 @shared_task(ignore_result=True)
 def fail_stale_sends() -> int:
-    return services.fail_stale_sends()
+    return sending.fail_stale_sends()

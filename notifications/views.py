@@ -6,9 +6,9 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from notifications import services
 from notifications.models import Audience, Suppression
 from notifications.rendering import read_unsubscribe_token
+from notifications.services import suppressions
 from storefront_settings.models import Storefront
 
 
@@ -27,9 +27,9 @@ def unsubscribe(request, token):
     with translation.override(payload.get("l") or storefront.language):
         if request.method == "POST":
             if audience == Audience.MERCHANT:
-                services.opt_out_member_alerts(storefront, email)
+                suppressions.opt_out_member_alerts(storefront, email)
             else:
-                services.suppress(storefront, email, Suppression.Reason.UNSUBSCRIBED)
+                suppressions.suppress(storefront, email, Suppression.Reason.UNSUBSCRIBED)
             done = True
         else:
             done = audience == Audience.BUYER and (

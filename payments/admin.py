@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from payments import services
 from payments.models import LostSale, Payment, PaymentAttempt, PaymentReference
+from payments.services import merchant
 from storefront_settings.admin import TenantAdmin, TenantInline
 
 
@@ -37,7 +37,7 @@ class ReferenceInline(TenantInline):
 
 @admin.action(description="Mark the selected open sales as lost (stops their emails)")
 def mark_lost(modeladmin, request, queryset):
-    count = sum(services.mark_lost(lost_sale=sale, actor=request.user) for sale in queryset)
+    count = sum(merchant.mark_lost(lost_sale=sale, actor=request.user) for sale in queryset)
     modeladmin.message_user(request, f"{count} sale(s) marked lost.")
 
 

@@ -5,8 +5,9 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from payments import links, services
+from payments import links
 from payments.models import LostSale
+from payments.services import recovery
 
 
 @never_cache
@@ -20,8 +21,8 @@ def retry(request, token):
         )
     except (signing.BadSignature, KeyError, TypeError, LostSale.DoesNotExist):
         return render(request, "link_invalid.html", status=400)
-    services.record_click(lost_sale)
-    target = services.retry_target(lost_sale)
+    recovery.record_click(lost_sale)
+    target = recovery.retry_target(lost_sale)
     if not target:
         # The shop gave us nowhere to send the buyer: show how to reach it instead.
         return render(request, "payments/retry_contact.html", {"storefront": lost_sale.storefront})

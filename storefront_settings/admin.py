@@ -3,7 +3,6 @@ from django.db import models
 from django.forms import ModelChoiceField
 from django.forms.models import BaseInlineFormSet
 
-from storefront_settings import services
 from storefront_settings.admin_audit import AuditedAdminMixin
 from storefront_settings.models import (
     ApiKey,
@@ -14,6 +13,7 @@ from storefront_settings.models import (
     ShipmentPolicy,
     Storefront,
 )
+from storefront_settings.services import credentials
 
 
 class UnscopedAdminMixin:
@@ -107,7 +107,7 @@ class ApiKeyAdmin(NoAddAdmin):
 
     @staticmethod
     def revoke_one(*, storefront, item, actor) -> bool:
-        return services.revoke_api_key(storefront=storefront, api_key=item, actor=actor)
+        return credentials.revoke_api_key(storefront=storefront, api_key=item, actor=actor)
 
 
 @admin.register(ProviderSecret)
@@ -121,7 +121,7 @@ class ProviderSecretAdmin(NoAddAdmin):
 
     @staticmethod
     def revoke_one(*, storefront, item, actor) -> bool:
-        return services.revoke_provider_secret(
+        return credentials.revoke_provider_secret(
             storefront=storefront, provider_secret=item, actor=actor
         )
 

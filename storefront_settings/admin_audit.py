@@ -11,7 +11,7 @@ from django.db import models, transaction
 
 from storefront_settings.fields import EncryptedTextField
 from storefront_settings.models import Storefront
-from storefront_settings.services import audit_value, record
+from storefront_settings.services.audit import audit_value, record
 
 # Field names whose values never reach the log (the audit page hides them too).
 SECRET_WORDS = ("secret", "password", "token", "hash", "raw")
@@ -42,7 +42,8 @@ def _audited_fields(model) -> list[models.Field]:
 
 
 def _hint(value) -> str:
-    # As storefront_settings.services.add_provider_secret makes it: the last four characters.
+    # As storefront_settings.services.credentials.add_provider_secret makes it: the last four
+    # characters.
     return f"…{value[-4:]}" if value else ""
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from storefront_settings.models import ApiKey, Storefront
-from storefront_settings.services import authenticate_api_key
+from storefront_settings.services.credentials import authenticate_api_key
 
 
 @dataclass(frozen=True)

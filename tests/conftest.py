@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import override_settings
 
-from storefront_settings import services
 from storefront_settings.models import ApiKey, Membership, ProviderSecret, Storefront
+from storefront_settings.services import credentials
 from tests.factories import MembershipFactory
 
 PASSWORD = "correct horse battery staple"
@@ -92,8 +92,8 @@ def make_tenant(db):
     def make(name: str, secret: str) -> Tenant:
         membership = MembershipFactory(storefront__name=name, storefront__slug=name.lower())
         storefront = membership.storefront
-        api_key, raw = services.create_api_key(storefront=storefront, name="test")
-        stripe_secret = services.add_provider_secret(
+        api_key, raw = credentials.create_api_key(storefront=storefront, name="test")
+        stripe_secret = credentials.add_provider_secret(
             storefront=storefront, provider="stripe", secret=secret
         )
         return Tenant(storefront, membership.user, membership, api_key, raw, stripe_secret)
@@ -115,7 +115,7 @@ def schedule_message():
     """Schedule a test email, due now unless told otherwise."""
     import itertools
 
-    from notifications import services
+    from notifications.services import outbox
 
     counter = itertools.count()
 
@@ -131,7 +131,7 @@ def schedule_message():
             "kind": "test",
         }
         fields.update(overrides)
-        return services.schedule(storefront, **fields)
+        return outbox.schedule(storefront, **fields)
 
     return schedule
 

@@ -5,14 +5,14 @@ import re
 
 from django.core import mail
 
-from notifications import services as notifications
+from notifications.services import sending
 
 LINK = re.compile(r"https://aftersale\.test(/join/([A-Za-z0-9_-]+)/)")
 PASSWORD = "moonlit-harbour-42"
 
 
 def send_emails() -> None:
-    notifications.send_due()
+    sending.send_due()
 
 
 def emailed_link(to: str) -> str:

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from inbound.models import InboundEvent
-from payments import services
 from payments.models import LostSale
-from storefront_settings.services import add_provider_secret
+from payments.services import ingest
+from storefront_settings.services.credentials import add_provider_secret
 from tests.test_provider_adyen import KEY, body, load
 
 
@@ -53,6 +53,6 @@ def test_a_batch_with_one_bad_signature_stores_nothing(client, shop):
 def test_a_refused_payment_becomes_a_lost_sale_with_its_reason(client, shop):
     post(client, shop.storefront, signed_batch("authorisation.refused"))
     event = InboundEvent.objects.for_storefront(shop.storefront).get()
-    assert services.process_inbound_event(event_id=event.pk) == "processed"
+    assert ingest.process_inbound_event(event_id=event.pk) == "processed"
     sale = LostSale.objects.for_storefront(shop.storefront).get()
     assert (sale.provider, sale.reason) == ("adyen", "insufficient_funds")

@@ -12,7 +12,7 @@ from api.lost_sales import LOST_SALE, MARKED_LOST, RECOVERED_SALE
 from api.messages import MESSAGE
 from api.shipments import SHIPMENT, SHIPMENT_CORRECTED, SHIPMENT_IN_TRANSIT
 from api.storefront import STOREFRONT
-from payments import services as payments
+from payments.services import ingest
 from tests.payments_helpers import signal
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -157,7 +157,7 @@ def request_examples(schema, path, method):
 @pytest.mark.django_db
 def test_the_examples_have_the_fields_of_real_answers(client, two_storefronts, schema):
     alpha, _ = two_storefronts
-    payments.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     headers = auth(alpha)
 
     storefront = client.get("/api/v1/storefront/", **headers).json()

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from storefront_settings import services
 from storefront_settings.models import ApiKey
+from storefront_settings.services import credentials
 
 
 def get_storefront(client, raw_key):
@@ -39,8 +39,8 @@ def test_missing_or_unknown_keys_are_401(client, two_storefronts, header):
 @pytest.mark.django_db
 def test_a_revoked_key_is_401_and_the_other_keys_still_work(client, two_storefronts):
     alpha, _ = two_storefronts
-    second, second_raw = services.create_api_key(storefront=alpha.storefront, name="second")
-    services.revoke_api_key(storefront=alpha.storefront, api_key=alpha.api_key)
+    second, second_raw = credentials.create_api_key(storefront=alpha.storefront, name="second")
+    credentials.revoke_api_key(storefront=alpha.storefront, api_key=alpha.api_key)
     assert get_storefront(client, alpha.raw_api_key).status_code == 401
     assert get_storefront(client, second_raw).status_code == 200
 
@@ -48,7 +48,7 @@ def test_a_revoked_key_is_401_and_the_other_keys_still_work(client, two_storefro
 @pytest.mark.django_db
 def test_a_storefront_cannot_revoke_another_storefronts_key(client, two_storefronts):
     alpha, bravo = two_storefronts
-    services.revoke_api_key(storefront=alpha.storefront, api_key=bravo.api_key)
+    credentials.revoke_api_key(storefront=alpha.storefront, api_key=bravo.api_key)
     assert get_storefront(client, bravo.raw_api_key).status_code == 200
 
 

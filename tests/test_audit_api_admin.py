@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
-from payments import services as payments
 from payments.models import LostSale
+from payments.services import ingest
 from storefront_settings.models import AuditLog
 from tests.payments_helpers import signal
 from tests.tracking_helpers import point, update
@@ -62,7 +62,7 @@ def assert_names_the_key(entry, tenant):
 @pytest.mark.django_db
 def test_marking_a_sale_lost_through_the_api_names_the_key(client, two_storefronts):
     alpha, bravo = two_storefronts
-    payments.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
     response = api(client, alpha, "post", f"/api/v1/lost-sales/{sale.pk}/mark-lost/")
     assert response.status_code == 200
@@ -377,7 +377,7 @@ def test_admin_actions_on_messages_and_events_are_recorded(staff, two_storefront
     ops.post(changelist, {"action": "resend_failed", "_selected_action": [message.pk]})
     assert log(alpha, action="message.resent").get().actor == ops_user
     # A lost sale marked lost from admin, and an event replayed.
-    payments.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
     ops.post(
         reverse("admin:payments_lostsale_changelist"),

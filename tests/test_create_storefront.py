@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSecret, Storefront
-from storefront_settings.services import authenticate_api_key
+from storefront_settings.services.credentials import authenticate_api_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 User = get_user_model()

@@ -9,10 +9,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from notifications.models import Message, Suppression
-from payments import services as payments
 from payments.models import LostSale
-from storefront_settings import services
+from payments.services import ingest
 from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
+from storefront_settings.services import members
 from tests.payments_helpers import signal
 from tracking import services as tracking
 from tracking.models import Shipment
@@ -87,7 +87,7 @@ def fill(route: str, name: str, slug: str, objects) -> str:
 def every_object(tenant):
     """One row of every model a URL can name, owned by this tenant."""
     storefront = tenant.storefront
-    payments.apply_signal(
+    ingest.apply_signal(
         storefront=storefront, signal=signal(order_reference=f"{tenant.storefront.slug}-1")
     )
     shipment = tracking.create_shipment(
@@ -101,7 +101,7 @@ def every_object(tenant):
     Suppression.objects.create(
         storefront=storefront, email=f"gone@{storefront.slug}.example", reason="manual"
     )
-    invited = services.invite_member(
+    invited = members.invite_member(
         storefront=storefront, email=f"invited@{storefront.slug}.example", role="staff"
     )
     return {

@@ -7,11 +7,11 @@ from django.core import mail
 from django.utils import timezone
 
 from dashboard.views import lost_sales as views
-from notifications import services as notifications
 from notifications.models import Message
-from payments import services
+from notifications.services import outbox, sending
 from payments.models import LostSale
 from payments.providers import SignalKind
+from payments.services import ingest
 from storefront_settings.models import AuditLog, Membership
 from tests.payments_helpers import signal
 
@@ -57,15 +57,15 @@ def alpha(two_storefronts, client):
 @pytest.fixture
 def sales(two_storefronts):
     alpha, bravo = two_storefronts
-    services.apply_signal(storefront=alpha.storefront, signal=signal())
-    services.apply_signal(storefront=bravo.storefront, signal=signal(order_reference="B-1"))
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(storefront=bravo.storefront, signal=signal(order_reference="B-1"))
     return alpha, bravo
 
 
 @pytest.fixture
 def open_sale(alpha):
     """A sale that failed five minutes ago: its three recovery emails are all still ahead."""
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(occurred_at=timezone.now() - timedelta(minutes=5), order_reference="ML-9"),
     )
@@ -374,7 +374,7 @@ def test_the_list_takes_a_bounded_number_of_queries(
 @pytest.mark.django_db
 def test_the_detail_shows_the_buyer_order_attempts_and_emails(client, sales):
     alpha, _ = sales
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(
             minutes=30,
@@ -463,7 +463,7 @@ def test_send_now_makes_the_next_recovery_email_due_and_the_outbox_sends_it(
     entry = audit(alpha.storefront, "lost_sale.recovery_email_sent_now").get()
     assert entry.actor == alpha.owner
     assert entry.detail == {"lost_sale": open_sale.pk, "message": first.pk, "step": 1}
-    notifications.send_due()
+    sending.send_due()
     first.refresh_from_db()
     assert first.status == Message.Status.SENT
     assert [m.to for m in mail.outbox if m.to != [alpha.owner.email]] == [["camille@example.com"]]
@@ -482,7 +482,7 @@ def test_send_now_during_quiet_hours_says_when_it_will_go(client, open_sale, alp
     assert "It is quiet hours for your buyers" in body
     first = recovery_emails(open_sale).order_by("send_at").first()
     assert first.next_attempt_at <= timezone.now()
-    notifications.send_due()
+    sending.send_due()
     first.refresh_from_db()
     assert [m.to for m in mail.outbox] == [[alpha.owner.email]]  # only the merchant's alert
     assert first.status == Message.Status.SCHEDULED
@@ -491,7 +491,7 @@ def test_send_now_during_quiet_hours_says_when_it_will_go(client, open_sale, alp
 
 @pytest.mark.django_db
 def test_send_now_with_nothing_scheduled_says_so_and_changes_nothing(client, open_sale, alpha):
-    notifications.cancel(alpha.storefront, open_sale.group)
+    outbox.cancel(alpha.storefront, open_sale.group)
     response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
     assert "No recovery email is scheduled for this sale" in response.content.decode()
     assert not audit(alpha.storefront, "lost_sale.recovery_email_sent_now").exists()
@@ -548,7 +548,7 @@ def test_mark_lost(client, open_sale, alpha):
 
 @pytest.mark.django_db
 def test_mark_lost_leaves_a_recovered_sale_recovered(client, open_sale, alpha):
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(SignalKind.SUCCEEDED, order_reference="ML-9", occurred_at=timezone.now()),
     )

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from notifications import services
 from notifications.events import record_esp_event
 from notifications.models import Audience, Message, Suppression
-from payments import services as payments
+from notifications.services import outbox, sending, suppressions
 from payments.models import LostSale
+from payments.services import ingest
 from storefront_settings.models import AuditLog, Membership
 from tests.factories import MembershipFactory
 from tests.payments_helpers import signal
@@ -29,7 +29,7 @@ def esp_event(message, event_type, *, event_id, minutes=0, description=""):
             event_type=event_type,
             event_id=event_id,
             message_id=message.esp_message_id,
-            metadata=services.esp_metadata(message),
+            metadata=sending.esp_metadata(message),
             timestamp=NOON_PARIS + timedelta(minutes=minutes),
             description=description,
         ),
@@ -39,7 +39,7 @@ def esp_event(message, event_type, *, event_id, minutes=0, description=""):
 def sent(storefront, schedule_message, **fields) -> Message:
     """A message scheduled and sent through the outbox (Django's test mail backend)."""
     message = schedule_message(storefront, **fields)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     return message
@@ -103,7 +103,7 @@ def test_the_log_shows_this_storefronts_emails_with_status_and_esp_outcome(
 
 @pytest.mark.django_db
 def test_the_log_names_what_each_email_is_about_with_a_link(logged_in, alpha):
-    payments.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
     shipment = tracking.create_shipment(
         alpha.storefront,
@@ -137,7 +137,7 @@ def test_every_filter_narrows_the_log(logged_in, alpha, schedule_message):
     esp_event(clicked, "clicked", event_id="c2", minutes=5)
     sent(alpha.storefront, schedule_message, to="quiet@example.com")  # no ESP news
     cancelled = schedule_message(alpha.storefront, to="cancelled@example.com", group="g1")
-    services.cancel(alpha.storefront, "g1")
+    outbox.cancel(alpha.storefront, "g1")
     schedule_message(
         alpha.storefront,
         to="member@example.com",
@@ -230,7 +230,7 @@ def test_pages_keep_the_filters(logged_in, alpha, schedule_message):
 def test_the_log_costs_the_same_queries_for_5_or_25_emails(logged_in, alpha):
     def make_sales(first, count):
         for number in range(first, first + count):
-            payments.apply_signal(
+            ingest.apply_signal(
                 storefront=alpha.storefront,
                 signal=signal(order_reference=f"ML-{number}", payment_id=f"pi_{number}"),
             )
@@ -344,7 +344,7 @@ def test_the_last_error_is_told_in_plain_words_without_the_raw_text(
 
 @pytest.mark.django_db
 def test_a_suppressed_message_says_why_and_links_to_the_list(logged_in, alpha, schedule_message):
-    services.suppress(alpha.storefront, "gone@example.com", Suppression.Reason.UNSUBSCRIBED)
+    suppressions.suppress(alpha.storefront, "gone@example.com", Suppression.Reason.UNSUBSCRIBED)
     message = schedule_message(alpha.storefront, to="gone@example.com")
     assert message.status == Message.Status.SUPPRESSED
     body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
@@ -378,7 +378,7 @@ def suppression_audits(storefront):
 
 
 def suppression(storefront, email, reason, note=""):
-    return services.suppress(storefront, email, reason, note=note)
+    return suppressions.suppress(storefront, email, reason, note=note)
 
 
 @pytest.mark.django_db

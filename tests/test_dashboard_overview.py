@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from dashboard.forms.overview import PeriodForm
 from notifications.models import Suppression
-from payments import services, stats
+from payments import stats
 from payments.models import DailyStat, LostSale
 from payments.providers import SignalKind
+from payments.services import ingest, merchant, recovery
 from storefront_settings.models import Membership
 from tests.payments_helpers import signal
 from tracking.models import Shipment
@@ -23,7 +24,7 @@ def at(text: str) -> datetime:
 
 def fail(storefront, order, when, *, reason_code="insufficient_funds", **fields):
     fields.setdefault("payment_id", f"pi_{order}")
-    return services.apply_signal(
+    return ingest.apply_signal(
         storefront=storefront,
         signal=signal(
             order_reference=order,
@@ -36,7 +37,7 @@ def fail(storefront, order, when, *, reason_code="insufficient_funds", **fields)
 
 def pay(storefront, order, when, **fields):
     fields.setdefault("payment_id", f"pi_{order}")
-    return services.apply_signal(
+    return ingest.apply_signal(
         storefront=storefront,
         signal=signal(SignalKind.SUCCEEDED, order_reference=order, occurred_at=when, **fields),
     )
@@ -70,7 +71,7 @@ def shop(two_storefronts):
         attempt_id="ch_b2",
     )
     # C: abandoned on 12 Nov, then given up by the merchant.
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=sf,
         signal=signal(
             SignalKind.ABANDONED,
@@ -81,7 +82,7 @@ def shop(two_storefronts):
             codes={"cancellation_reason": "abandoned"},
         ),
     )
-    services.mark_lost(lost_sale=sale(sf, "C-1"))
+    merchant.mark_lost(lost_sale=sale(sf, "C-1"))
     # D: in dollars on 12 Nov, paid on 14 Nov without a click.
     fail(sf, "D-1", at("2026-11-12T11:00:00"), amount=1000, currency="USD")
     pay(sf, "D-1", at("2026-11-14T11:00:00"), amount=1000, currency="USD")
@@ -350,12 +351,12 @@ def test_incremental_upkeep_equals_a_rebuild(shop):
     pay(sf, "J-1", at("2026-11-19T09:00:00"), amount=None)
     replayed = signal(order_reference="J-1", payment_id="pi_J-1", event_id="evt_same",
                       occurred_at=at("2026-11-18T10:00:00"))  # fmt: skip
-    services.apply_signal(storefront=sf, signal=replayed)
-    services.apply_signal(storefront=sf, signal=replayed)
+    ingest.apply_signal(storefront=sf, signal=replayed)
+    ingest.apply_signal(storefront=sf, signal=replayed)
     fail(sf, "K-1", at("2026-11-24T09:00:00"), amount=1200, currency="GBP")
-    assert services.expire_lost_sales(now=at("2026-11-22T00:00:00")) > 0
-    services.mark_lost(lost_sale=sale(sf, "K-1"))
-    services.mark_lost(lost_sale=sale(sf, "K-1"))  # twice: counted once
+    assert recovery.expire_lost_sales(now=at("2026-11-22T00:00:00")) > 0
+    merchant.mark_lost(lost_sale=sale(sf, "K-1"))
+    merchant.mark_lost(lost_sale=sale(sf, "K-1"))  # twice: counted once
 
     kept = nonzero_stats(sf)
     assert kept

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time
 import pytest
 
 from payments.reasons import FailureReason
-from storefront_settings import services
 from storefront_settings.models import (
     AuditLog,
     Membership,
@@ -15,6 +14,7 @@ from storefront_settings.models import (
     ShipmentPolicy,
     Storefront,
 )
+from storefront_settings.services import audit, preferences, storefronts
 from tests.factories import MembershipFactory
 
 PAGES = ["brand", "recovery", "shipments", "sending", "alerts", "audit"]
@@ -113,11 +113,11 @@ def snapshot(storefront, membership):
     shipment = ShipmentPolicy.for_storefront(storefront)
     member = Membership.objects.for_storefront(storefront).get(pk=membership.pk)
     return (
-        [getattr(storefront, f) for f in services.BRAND_AND_TRUST_FIELDS],
-        [getattr(storefront, f) for f in services.SENDING_FIELDS],
-        [getattr(recovery, f) for f in services.RECOVERY_POLICY_FIELDS],
-        [getattr(shipment, f) for f in services.SHIPMENT_POLICY_FIELDS],
-        [getattr(member, f) for f in services.ALERT_FIELDS],
+        [getattr(storefront, f) for f in storefronts.BRAND_AND_TRUST_FIELDS],
+        [getattr(storefront, f) for f in storefronts.SENDING_FIELDS],
+        [getattr(recovery, f) for f in storefronts.RECOVERY_POLICY_FIELDS],
+        [getattr(shipment, f) for f in storefronts.SHIPMENT_POLICY_FIELDS],
+        [getattr(member, f) for f in preferences.ALERT_FIELDS],
         len(audit_rows(storefront)),
     )
 
@@ -563,21 +563,21 @@ def test_the_audit_log_lists_changes_in_plain_words_and_never_a_secret(client, t
     client.post(url("alpha", "brand"), brand_data(legal_name="Alpha SAS"))
     client.post(url("alpha", "recovery"), recovery_data(minimum_amount="20"))
     # A service that slipped a secret into its detail: the page still leaves it out.
-    services.record(
+    audit.record(
         storefront=alpha.storefront,
         actor=None,
         action="secret.added",
         provider="stripe",
         secret="whsec_leakleakleakleak",
     )
-    services.record(
+    audit.record(
         storefront=alpha.storefront,
         actor=alpha.owner,
         action="member.role_changed",
         member="camille@example.com",
         **{"from": "viewer", "to": "staff"},
     )
-    services.record(storefront=bravo.storefront, actor=None, action="bravo.only")
+    audit.record(storefront=bravo.storefront, actor=None, action="bravo.only")
     response = client.get(url("alpha", "audit"))
     assert response.status_code == 200
     body = response.content.decode()
@@ -599,7 +599,7 @@ def test_the_audit_log_lists_changes_in_plain_words_and_never_a_secret(client, t
 
 @pytest.mark.django_db
 def test_the_audit_log_shows_the_shops_time_and_filters_by_action(client, alpha):
-    row = services.record(storefront=alpha.storefront, actor=alpha.owner, action="member.invited")
+    row = audit.record(storefront=alpha.storefront, actor=alpha.owner, action="member.invited")
     AuditLog.objects.for_storefront(alpha.storefront).filter(pk=row.pk).update(
         created_at=datetime(2026, 7, 1, 10, 5, tzinfo=UTC)
     )
@@ -615,7 +615,7 @@ def test_the_audit_log_shows_the_shops_time_and_filters_by_action(client, alpha)
 @pytest.mark.django_db
 def test_the_audit_log_is_paginated(client, alpha):
     for number in range(55):
-        services.record(storefront=alpha.storefront, actor=None, action="test.step", n=number)
+        audit.record(storefront=alpha.storefront, actor=None, action="test.step", n=number)
     first = client.get(url("alpha", "audit")).content.decode()
     assert "Page 1 of 2" in first and "page=2" in first
     second = client.get(url("alpha", "audit"), {"page": 2}).content.decode()

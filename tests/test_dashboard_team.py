@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from dashboard.sample_events import send_test_event
 from inbound.models import InboundEvent
 from notifications.models import Message
-from storefront_settings import services
 from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
 from storefront_settings.selectors import webhook_path
+from storefront_settings.services import credentials, members
 from tests.factories import MembershipFactory, UserFactory
 from tests.invitation_helpers import (
     ACCEPT,
@@ -91,7 +91,7 @@ def post_urls(tenant):
     """Every POST URL of these pages, with this tenant's slug and objects."""
     sf = tenant.storefront
     other = member(sf, role="staff")
-    invited = services.invite_member(storefront=sf, email=f"new@{sf.slug}.example", role="staff")
+    invited = members.invite_member(storefront=sf, email=f"new@{sf.slug}.example", role="staff")
     slug = sf.slug
     invitation = invited.invitation.pk
     return [
@@ -246,12 +246,12 @@ def test_a_test_event_reaches_the_endpoint_and_is_accepted(
     settings.SITE_URL = live_server.url
     alpha, _ = two_storefronts
     if provider != "stripe":
-        services.add_provider_secret(
+        credentials.add_provider_secret(
             storefront=alpha.storefront, provider=provider, secret=SECRETS[provider]
         )
     # A newer secret: the test event is signed with it, not the older one.
     if provider == "stripe":
-        services.add_provider_secret(
+        credentials.add_provider_secret(
             storefront=alpha.storefront, provider="stripe", secret=NEW_STRIPE
         )
     client.force_login(alpha.owner)
@@ -293,7 +293,7 @@ def test_the_endpoint_refuses_an_event_signed_with_a_secret_it_does_not_have(
 def test_no_active_secret_sends_nothing(client, two_storefronts):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
-    services.revoke_provider_secret(
+    credentials.revoke_provider_secret(
         storefront=alpha.storefront, provider_secret=alpha.stripe_secret
     )
     response = client.post("/app/alpha/settings/providers/stripe/test/", follow=True)
@@ -614,14 +614,14 @@ def test_an_owner_who_leaves_goes_home(client, two_storefronts):
 def test_users_are_not_shared_by_accident(two_storefronts):
     alpha, _ = two_storefronts
     user = UserFactory(username="kim@example.com", email="kim@example.com")
-    issued = services.invite_member(
+    issued = members.invite_member(
         storefront=alpha.storefront, email="KIM@example.com", role="viewer"
     )
     # The account exists, yet inviting its address gives it nothing: only accepting does.
     assert issued.invitation.email == "kim@example.com"
     assert not Membership.objects.for_storefront(alpha.storefront).filter(user=user).exists()
     # Inviting it again renews the one invitation (a new token), never a second one.
-    again = services.invite_member(
+    again = members.invite_member(
         storefront=alpha.storefront, email="kim@example.com", role="staff"
     )
     assert again.invitation.pk == issued.invitation.pk and again.token != issued.token

@@ -18,11 +18,11 @@ from demo import events as demo
 from demo import history, trickle
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
-from payments import services as payments
 from payments.classification import classify
 from payments.models import DailyStat, LostSale
 from payments.providers import stripe
 from payments.reasons import FailureReason
+from payments.services import ingest
 from storefront_settings.models import Storefront
 from tests.payments_helpers import signal
 from tracking import carriers
@@ -159,7 +159,7 @@ def test_the_demo_login_goes_straight_into_the_dashboard(client, shop, fresh_cac
 
 def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant):
     tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
-    payments.apply_signal(storefront=tenant.storefront, signal=signal())
+    ingest.apply_signal(storefront=tenant.storefront, signal=signal())
     tracking.create_shipment(
         tenant.storefront,
         tracking.NewShipment("ML-1", "camille@example.com", tracking_number="6A12345678901"),
@@ -220,7 +220,7 @@ def client_sender(client):
 
 def process(event: InboundEvent) -> str:
     if event.provider == "stripe":
-        return payments.process_inbound_event(event_id=event.pk)
+        return ingest.process_inbound_event(event_id=event.pk)
     return tracking.process_inbound_event(event_id=event.pk)
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from django.core import checks, mail
 
-from notifications import services
 from notifications.checks import check_esp_webhook_secret
 from notifications.models import Audience, EmailEvent, Message, Suppression
+from notifications.services import sending
 
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 URL = "/webhooks/email/postmark/tracking/"
@@ -27,7 +27,7 @@ def sent(make_tenant, schedule_message):
     """A buyer message sent through an ESP that gave it the id 'pm-1'."""
     tenant = make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
     message = schedule_message(tenant.storefront, to="buyer@example.com")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     Message.objects.for_storefront(tenant.storefront).filter(pk=message.pk).update(
         esp_message_id="pm-1"
     )
@@ -73,7 +73,7 @@ def test_a_bounce_delivered_twice_records_one_event_and_one_suppression(client, 
 def test_later_mail_to_a_bounced_address_is_suppressed(client, sent, schedule_message):
     post(client, bounce())
     schedule_message(sent.storefront, to="buyer@example.com", idempotency_key="next")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     assert len(mail.outbox) == 1  # the first message only
 
 
@@ -124,7 +124,7 @@ def test_a_merchant_complaint_turns_their_alerts_off_without_suppressing(
 ):
     tenant = make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
     message = schedule_message(tenant.storefront, to=tenant.owner.email, audience=Audience.MERCHANT)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     Message.objects.for_storefront(tenant.storefront).filter(pk=message.pk).update(
         esp_message_id="pm-9"
     )
@@ -201,7 +201,7 @@ def test_a_sequential_message_id_in_the_metadata_names_nothing(client, sent):
 @pytest.mark.django_db
 def test_metadata_with_our_token_names_the_message(client, sent):
     # An ESP that gives some events no message id of its own: our metadata, token included.
-    assert post(client, complaint(metadata=services.esp_metadata(sent))).status_code == 200
+    assert post(client, complaint(metadata=sending.esp_metadata(sent))).status_code == 200
     assert Suppression.objects.for_storefront(sent.storefront).get().reason == "complained"
 
 
@@ -211,12 +211,12 @@ def test_an_event_naming_another_storefronts_message_changes_nothing(
 ):
     bravo = make_tenant("Bravo", "whsec_bravobravobravobravo")
     theirs = schedule_message(bravo.storefront, to="other@example.com", idempotency_key="b")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     # Alpha's ESP id with Bravo's storefront in the metadata, and the other way round.
     crossed = {"storefront": bravo.storefront.public_id, "message": str(sent.pk)}
     assert post(client, complaint("pm-1", crossed)).status_code == 200
     # Bravo's message id and storefront with a token made for Alpha's message of that id.
-    alpha_token = services.esp_metadata_token(sent.storefront.public_id, theirs.pk)
+    alpha_token = sending.esp_metadata_token(sent.storefront.public_id, theirs.pk)
     stolen = {
         "storefront": bravo.storefront.public_id,
         "message": str(theirs.pk),

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.core import mail
 
-from notifications import services
 from notifications.models import Audience, Message, Suppression
+from notifications.services import sending, suppressions
 
 # 2026-11-25: Paris is UTC+1.
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -23,9 +23,9 @@ def alpha(make_tenant):
 def test_a_suppressed_address_gets_nothing(alpha, schedule_message):
     storefront = alpha.storefront
     queued = schedule_message(storefront, to="gone@example.com")
-    services.suppress(storefront, "Gone@Example.com", Suppression.Reason.MANUAL)
+    suppressions.suppress(storefront, "Gone@Example.com", Suppression.Reason.MANUAL)
     later = schedule_message(storefront, to="gone@example.com")
-    services.send_due(now=NOON_PARIS + timedelta(days=3))
+    sending.send_due(now=NOON_PARIS + timedelta(days=3))
     assert mail.outbox == []
     for message in (queued, later):
         message.refresh_from_db()
@@ -40,7 +40,7 @@ def test_a_suppression_added_after_claiming_starts_still_applies_at_send_time(
     storefront = alpha.storefront
     message = schedule_message(storefront, to="late@example.com")
     Suppression.objects.create(storefront=storefront, email="late@example.com", reason="manual")
-    report = services.send_due(now=NOON_PARIS)
+    report = sending.send_due(now=NOON_PARIS)
     assert (report.suppressed, report.sent) == (1, 0)
     message.refresh_from_db()
     assert message.status == "suppressed"
@@ -49,9 +49,9 @@ def test_a_suppression_added_after_claiming_starts_still_applies_at_send_time(
 @pytest.mark.django_db
 def test_one_storefronts_suppression_does_not_silence_another(two_storefronts, schedule_message):
     alpha, bravo = (tenant.storefront for tenant in two_storefronts)
-    services.suppress(alpha, "buyer@example.com", Suppression.Reason.UNSUBSCRIBED)
+    suppressions.suppress(alpha, "buyer@example.com", Suppression.Reason.UNSUBSCRIBED)
     schedule_message(bravo, to="buyer@example.com")
-    assert services.send_due(now=NOON_PARIS).sent == 1
+    assert sending.send_due(now=NOON_PARIS).sent == 1
 
 
 @pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_a_merchant_who_turned_alerts_off_gets_no_alert(alpha, schedule_message)
     alpha.membership.receives_alerts = False
     alpha.membership.save()
     message = schedule_message(alpha.storefront, to=alpha.owner.email, audience=Audience.MERCHANT)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     assert mail.outbox == []
     message.refresh_from_db()
     assert (message.status, message.last_error) == (
@@ -71,13 +71,13 @@ def test_a_merchant_who_turned_alerts_off_gets_no_alert(alpha, schedule_message)
 @pytest.mark.django_db
 def test_quiet_hours_delay_to_the_morning_and_never_drop(alpha, schedule_message):
     message = schedule_message(alpha.storefront, send_at=TEN_PM_PARIS)
-    report = services.send_due(now=TEN_PM_PARIS)
+    report = sending.send_due(now=TEN_PM_PARIS)
     assert (report.deferred, report.sent) == (1, 0)
     message.refresh_from_db()
     assert message.status == "scheduled"
     assert message.next_attempt_at == EIGHT_AM_PARIS_NEXT_DAY
-    assert services.send_due(now=EIGHT_AM_PARIS_NEXT_DAY - timedelta(minutes=1)).claimed == 0
-    assert services.send_due(now=EIGHT_AM_PARIS_NEXT_DAY).sent == 1
+    assert sending.send_due(now=EIGHT_AM_PARIS_NEXT_DAY - timedelta(minutes=1)).claimed == 0
+    assert sending.send_due(now=EIGHT_AM_PARIS_NEXT_DAY).sent == 1
 
 
 @pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_quiet_hours_follow_the_storefront_settings_and_time_zone(alpha, schedul
     # 03:00 UTC is 22:00 in New York: quiet until 07:00 there, 12:00 UTC.
     three_am_utc = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
     message = schedule_message(storefront, send_at=three_am_utc)
-    services.send_due(now=three_am_utc)
+    sending.send_due(now=three_am_utc)
     message.refresh_from_db()
     assert message.next_attempt_at == datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -97,7 +97,7 @@ def test_quiet_hours_follow_the_storefront_settings_and_time_zone(alpha, schedul
 @pytest.mark.django_db
 def test_merchant_alerts_are_not_held_by_quiet_hours(alpha, schedule_message):
     schedule_message(alpha.storefront, to=alpha.owner.email, audience=Audience.MERCHANT)
-    assert services.send_due(now=TEN_PM_PARIS).sent == 1
+    assert sending.send_due(now=TEN_PM_PARIS).sent == 1
 
 
 @pytest.mark.django_db
@@ -106,15 +106,15 @@ def test_the_daily_cap_delays_the_fourth_message_by_a_day_never_drops_it(alpha, 
     assert storefront.buyer_messages_per_day == 3
     for hour in range(4):
         schedule_message(storefront, send_at=NOON_PARIS + timedelta(hours=hour))
-        services.send_due(now=NOON_PARIS + timedelta(hours=hour))
+        sending.send_due(now=NOON_PARIS + timedelta(hours=hour))
     assert len(mail.outbox) == 3
     fourth = Message.objects.for_storefront(storefront).get(status="scheduled")
     # The window frees up 24 h after the first of the three was sent.
     assert fourth.next_attempt_at == NOON_PARIS + timedelta(hours=24)
-    assert services.send_due(now=NOON_PARIS + timedelta(hours=24)).sent == 1
+    assert sending.send_due(now=NOON_PARIS + timedelta(hours=24)).sent == 1
     # Other buyers are not affected by one buyer's cap.
     schedule_message(storefront, to="someone.else@example.com", send_at=NOON_PARIS)
-    assert services.send_due(now=NOON_PARIS + timedelta(hours=3)).sent == 1
+    assert sending.send_due(now=NOON_PARIS + timedelta(hours=3)).sent == 1
 
 
 @pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_the_cap_is_a_storefront_setting(alpha, schedule_message):
     storefront.save()
     schedule_message(storefront)
     schedule_message(storefront)
-    report = services.send_due(now=NOON_PARIS)
+    report = sending.send_due(now=NOON_PARIS)
     assert (report.sent, report.deferred) == (1, 1)
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from inbound.models import InboundEvent
-from payments import services
 from payments.models import LostSale
+from payments.services import ingest
 from tests.test_stripe_webhook import failed_event, post, sign
 
 CHANGELIST = "admin:inbound_inboundevent_changelist"
@@ -17,7 +17,7 @@ def test_ops_find_events_and_replay_one(ops, client, make_tenant):
     body = json.dumps(failed_event()).encode()
     post(client, tenant.storefront, body, sign(body, "whsec_alphaalphaalphaalpha"))
     event = InboundEvent.objects.for_storefront(tenant.storefront).get()
-    services.process_inbound_event(event_id=event.pk)
+    ingest.process_inbound_event(event_id=event.pk)
     found = ops.get(
         reverse(CHANGELIST), {"q": "evt_1", "provider": "stripe", "status": "processed"}
     )
@@ -26,5 +26,5 @@ def test_ops_find_events_and_replay_one(ops, client, make_tenant):
     event.refresh_from_db()
     assert event.status == "received"
     # Replaying from the stored body gives the same state.
-    assert services.process_inbound_event(event_id=event.pk) == "processed"
+    assert ingest.process_inbound_event(event_id=event.pk) == "processed"
     assert LostSale.objects.for_storefront(tenant.storefront).count() == 1

@@ -2,16 +2,16 @@ from datetime import timedelta
 
 import pytest
 
-from payments import services
 from payments.providers import SignalKind
+from payments.services import ingest
 from tests.payments_helpers import T0, signal
 
 
 @pytest.fixture
 def sales(two_storefronts):
     alpha, bravo = two_storefronts
-    services.apply_signal(storefront=alpha.storefront, signal=signal())
-    services.apply_signal(
+    ingest.apply_signal(storefront=alpha.storefront, signal=signal())
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(
             minutes=60 * 24 * 2,
@@ -21,11 +21,11 @@ def sales(two_storefronts):
             codes={"code": "expired_card"},
         ),
     )
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(SignalKind.SUCCEEDED, minutes=90, payment_id="pi_2", codes={}),
     )
-    services.apply_signal(storefront=bravo.storefront, signal=signal(order_reference="B-1"))
+    ingest.apply_signal(storefront=bravo.storefront, signal=signal(order_reference="B-1"))
     return alpha, bravo
 
 

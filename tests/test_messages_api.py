@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifications import services
+from notifications.services import sending
 
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ def messages(two_storefronts, schedule_message):
         kind="shipment_update",
         send_at=NOON_PARIS.replace(year=2027),
     )
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     theirs = schedule_message(bravo.storefront, to="three@example.com")
     return alpha, bravo, first, theirs
 

@@ -46,11 +46,11 @@ def test_ops_resend_a_failed_message_and_cancel_a_scheduled_one(
 def test_the_message_page_shows_what_was_sent_without_secrets(
     ops, two_storefronts, schedule_message
 ):
-    from notifications import services
+    from notifications.services import sending
 
     alpha, _ = two_storefronts
     message = schedule_message(alpha.storefront)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     response = ops.get(reverse("admin:notifications_message_change", args=[message.pk]))
     assert response.status_code == 200
     assert "Un e-mail de test de Alpha" in response.content.decode()

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from notifications import services
 from notifications.models import Message
+from notifications.services import outbox, sending
 
 # Daytime in Paris, outside the default quiet hours (21:00–08:00).
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -48,7 +48,7 @@ def test_one_key_scheduled_50_times_concurrently_is_one_message_and_one_send(
 ):
     run_in_threads(50, lambda: schedule_message(alpha, idempotency_key="order-1:recovery"))
     assert Message.objects.for_storefront(alpha).count() == 1
-    run_in_threads(2, lambda: services.send_due(now=NOON_PARIS))
+    run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS))
     assert len(mail.outbox) == 1
     message = Message.objects.for_storefront(alpha).get()
     assert message.status == Message.Status.SENT
@@ -58,9 +58,9 @@ def test_one_key_scheduled_50_times_concurrently_is_one_message_and_one_send(
 @pytest.mark.django_db
 def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(alpha, schedule_message):
     first = schedule_message(alpha, idempotency_key="k")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     again = schedule_message(alpha, idempotency_key="k", to="other@example.com")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     assert again.pk == first.pk
     assert again.to == "buyer@example.com"
     assert len(mail.outbox) == 1
@@ -70,7 +70,7 @@ def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(alpha, sch
 def test_two_workers_racing_send_each_message_once(alpha, schedule_message):
     for n in range(60):
         schedule_message(alpha, to=f"buyer{n}@example.com")
-    run_in_threads(2, lambda: services.send_due(now=NOON_PARIS, batch_size=7))
+    run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS, batch_size=7))
     recipients = [email.to[0] for email in mail.outbox]
     assert len(recipients) == 60
     assert len(set(recipients)) == 60
@@ -80,7 +80,7 @@ def test_two_workers_racing_send_each_message_once(alpha, schedule_message):
 @pytest.mark.django_db
 def test_a_sent_message_keeps_what_was_sent(alpha, schedule_message):
     message = schedule_message(alpha)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     message.refresh_from_db()
     email = mail.outbox[0]
     # The storefront's language (French) unless the message names one.
@@ -107,7 +107,7 @@ def test_a_sealed_value_reaches_the_email_only(alpha, schedule_message):
     # Stored encrypted; every readable field holds the placeholder.
     assert message.context == {"requested_by": "Camille", "settings_url": "[hidden]"}
     assert "s3cr3t" not in stored_sealed_column(message)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     email = mail.outbox[0]
     assert link in email.body and link in email.alternatives[0].content
     message.refresh_from_db()
@@ -121,7 +121,7 @@ def test_a_sealed_value_reaches_the_email_only(alpha, schedule_message):
 def test_a_cancelled_message_drops_its_sealed_values(alpha, schedule_message):
     message = schedule_message(alpha, group="g", sealed={"settings_url": "https://x.example/t"})
     assert message.sealed is not None
-    services.cancel(alpha, "g")
+    outbox.cancel(alpha, "g")
     message.refresh_from_db()
     assert message.status == Message.Status.CANCELLED and message.sealed is None
 
@@ -129,7 +129,7 @@ def test_a_cancelled_message_drops_its_sealed_values(alpha, schedule_message):
 @pytest.mark.django_db
 def test_a_message_in_the_buyers_language(alpha, schedule_message):
     schedule_message(alpha, locale="en")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     assert mail.outbox[0].subject == "A test email from Alpha"
     assert "Unsubscribe:" in mail.outbox[0].body
 
@@ -137,8 +137,8 @@ def test_a_message_in_the_buyers_language(alpha, schedule_message):
 @pytest.mark.django_db
 def test_a_message_not_yet_due_waits(alpha, schedule_message):
     schedule_message(alpha, send_at=NOON_PARIS + timedelta(hours=1))
-    assert services.send_due(now=NOON_PARIS).claimed == 0
-    assert services.send_due(now=NOON_PARIS + timedelta(hours=1)).sent == 1
+    assert sending.send_due(now=NOON_PARIS).claimed == 0
+    assert sending.send_due(now=NOON_PARIS + timedelta(hours=1)).sent == 1
 
 
 @pytest.mark.django_db
@@ -146,8 +146,8 @@ def test_a_cancelled_group_sends_nothing(alpha, schedule_message):
     schedule_message(alpha, group="order-7", send_at=NOON_PARIS)
     schedule_message(alpha, group="order-7", send_at=NOON_PARIS + timedelta(days=1))
     schedule_message(alpha, group="order-8", send_at=NOON_PARIS)
-    assert services.cancel(alpha, "order-7") == 2
-    services.send_due(now=NOON_PARIS + timedelta(days=2))
+    assert outbox.cancel(alpha, "order-7") == 2
+    sending.send_due(now=NOON_PARIS + timedelta(days=2))
     assert [email.to for email in mail.outbox] == [["buyer@example.com"]]
     statuses = (
         Message.objects.for_storefront(alpha).order_by("group").values_list("group", "status")
@@ -163,7 +163,7 @@ def test_a_cancelled_group_sends_nothing(alpha, schedule_message):
 def test_cancel_leaves_another_storefronts_group_alone(two_storefronts, schedule_message):
     alpha, bravo = (tenant.storefront for tenant in two_storefronts)
     schedule_message(bravo, group="order-1")
-    assert services.cancel(alpha, "order-1") == 0
+    assert outbox.cancel(alpha, "order-1") == 0
     assert Message.objects.for_storefront(bravo).get().status == "scheduled"
 
 
@@ -210,7 +210,7 @@ def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_
     now = NOON_PARIS
     delays = []
     for _ in range(3):
-        assert services.send_due(now=now).retried == 1
+        assert sending.send_due(now=now).retried == 1
         message.refresh_from_db()
         assert message.status == "scheduled"
         assert "ConnectionError: ESP unreachable" in message.last_error
@@ -220,7 +220,7 @@ def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_
     assert timedelta(seconds=14) < delays[0] < timedelta(seconds=31)
     assert timedelta(seconds=29) < delays[1] < timedelta(seconds=61)
     assert timedelta(seconds=59) < delays[2] < timedelta(seconds=121)
-    assert services.send_due(now=now).sent == 1
+    assert sending.send_due(now=now).sent == 1
     message.refresh_from_db()
     assert (message.status, message.attempts, message.last_error) == ("sent", 4, "")
 
@@ -230,15 +230,15 @@ def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedu
     flaky.failures = 100
     message = schedule_message(alpha)
     now = NOON_PARIS
-    for _ in range(services.MAX_ATTEMPTS):
-        services.send_due(now=now)
+    for _ in range(sending.MAX_ATTEMPTS):
+        sending.send_due(now=now)
         message.refresh_from_db()
         now = max(now, message.next_attempt_at)
     assert message.status == "failed"
-    assert message.attempts == services.MAX_ATTEMPTS
+    assert message.attempts == sending.MAX_ATTEMPTS
     assert message.last_error == "ConnectionError: ESP unreachable"
-    assert services.send_due(now=now + timedelta(days=1)).claimed == 0
-    assert services.resend(message) is True
+    assert sending.send_due(now=now + timedelta(days=1)).claimed == 0
+    assert sending.resend(message) is True
     flaky.failures = 0
     message.refresh_from_db()
     assert message.status == "scheduled"
@@ -246,7 +246,7 @@ def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedu
     next_noon = datetime.combine(
         message.next_attempt_at.date() + timedelta(days=1), NOON_PARIS.time(), tzinfo=UTC
     )
-    assert services.send_due(now=next_noon).sent == 1
+    assert sending.send_due(now=next_noon).sent == 1
 
 
 @pytest.mark.django_db
@@ -255,11 +255,11 @@ def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(alpha, schedule_
     Message.objects.for_storefront(alpha).filter(pk=message.pk).update(
         status="sending", last_attempt_at=timezone.now() - timedelta(minutes=20), attempts=1
     )
-    assert services.fail_stale_sends() == 1
+    assert sending.fail_stale_sends() == 1
     message.refresh_from_db()
     assert message.status == "failed"
     assert "may have been sent" in message.last_error
-    assert services.send_due(now=timezone.now()).claimed == 0
+    assert sending.send_due(now=timezone.now()).claimed == 0
     assert mail.outbox == []
 
 
@@ -287,7 +287,7 @@ def test_the_message_names_what_it_is_about(alpha, schedule_message):
 @override_settings(DEFAULT_FROM_EMAIL="Aftersale <mail@aftersale.example>")
 def test_every_email_carries_one_click_unsubscribe(alpha, schedule_message):
     schedule_message(alpha)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     headers = mail.outbox[0].extra_headers
     assert headers["List-Unsubscribe"].startswith("<https://aftersale.test/u/")
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -301,17 +301,17 @@ def test_through_an_anymail_esp_the_esps_id_metadata_and_tag_are_kept(
     # anymail's own test ESP: the anymail code path, no network.
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     message = schedule_message(alpha, kind="payment_recovery")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     sent = mail.outbox[0]
     metadata = sent.anymail_test_params["metadata"]
     assert metadata == {
         "message": str(message.pk),
         "storefront": alpha.public_id,
-        "token": services.esp_metadata_token(alpha.public_id, message.pk),
+        "token": sending.esp_metadata_token(alpha.public_id, message.pk),
     }
     # Unguessable, and different for every message and every storefront.
     assert len(metadata["token"]) == 32
-    assert metadata["token"] != services.esp_metadata_token(alpha.public_id, message.pk + 1)
+    assert metadata["token"] != sending.esp_metadata_token(alpha.public_id, message.pk + 1)
     assert sent.anymail_test_params["tags"] == ["payment_recovery"]
     message.refresh_from_db()
     assert message.esp_message_id == str(sent.anymail_status.message_id)

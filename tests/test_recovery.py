@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Message
-from payments import services
 from payments.models import LostSale, Payment, PaymentAttempt
 from payments.providers import SignalKind
+from payments.services import alerts, display, ingest, merchant, recovery
 from storefront_settings.models import Membership, RecoveryPolicy
 from tests.payments_helpers import T0, signal
 
@@ -22,7 +22,7 @@ def alpha(make_tenant):
 
 def apply(tenant, *signals):
     for one in signals:
-        services.apply_signal(storefront=tenant.storefront, signal=one)
+        ingest.apply_signal(storefront=tenant.storefront, signal=one)
 
 
 def messages(tenant, **filters):
@@ -237,15 +237,15 @@ def test_replaying_every_event_changes_nothing(alpha):
 def test_mark_lost_and_the_recovery_window(alpha):
     apply(alpha, signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
-    assert services.mark_lost(lost_sale=sale) is True
+    assert merchant.mark_lost(lost_sale=sale) is True
     assert sale.status == "lost"
     assert set(messages(alpha, kind="payment_recovery").values_list("status", flat=True)) == {
         "cancelled"
     }
-    assert services.mark_lost(lost_sale=sale) is False
+    assert merchant.mark_lost(lost_sale=sale) is False
     apply(alpha, signal(order_reference="ML-2", payment_id="pi_2"))
-    assert services.expire_lost_sales(now=T0 + timedelta(days=6)) == 0
-    assert services.expire_lost_sales(now=T0 + timedelta(days=7, minutes=1)) == 1
+    assert recovery.expire_lost_sales(now=T0 + timedelta(days=6)) == 0
+    assert recovery.expire_lost_sales(now=T0 + timedelta(days=7, minutes=1)) == 1
     assert LostSale.objects.for_storefront(alpha.storefront).filter(status="lost").count() == 2
 
 
@@ -255,7 +255,7 @@ def test_expire_uses_each_storefronts_window(alpha):
     policy.recovery_window_days = 2
     policy.save()
     apply(alpha, signal())
-    assert services.expire_lost_sales(now=T0 + timedelta(days=2, minutes=1)) == 1
+    assert recovery.expire_lost_sales(now=T0 + timedelta(days=2, minutes=1)) == 1
 
 
 @pytest.mark.django_db
@@ -318,9 +318,9 @@ def test_the_daily_digest_goes_at_eight_local_time_once(alpha):
     alpha.membership.save()
     apply(alpha, signal())
     seven_utc = datetime(2026, 11, 21, 7, 5, tzinfo=UTC)  # 08:05 in Paris
-    assert services.send_daily_digests(now=seven_utc.replace(hour=6)) == 0
-    assert services.send_daily_digests(now=seven_utc) == 1
-    services.send_daily_digests(now=seven_utc)
+    assert alerts.send_daily_digests(now=seven_utc.replace(hour=6)) == 0
+    assert alerts.send_daily_digests(now=seven_utc) == 1
+    alerts.send_daily_digests(now=seven_utc)
     digest = messages(alpha, kind="merchant_daily_digest").get()
     assert digest.context["count"] == 1
     assert digest.context["failures"][0]["reason"] == "insufficient_funds"
@@ -337,4 +337,4 @@ def test_the_daily_digest_goes_at_eight_local_time_once(alpha):
     ],
 )
 def test_amounts_are_shown_in_the_currencys_own_minor_unit(amount, currency, locale, shown):
-    assert services.amount_display(amount, currency, locale) == shown
+    assert display.amount_display(amount, currency, locale) == shown

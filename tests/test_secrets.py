@@ -3,10 +3,10 @@ from cryptography.fernet import Fernet
 from django.db import connection
 from django.test import override_settings
 
-from storefront_settings import services
 from storefront_settings.fields import DecryptionError
 from storefront_settings.models import ProviderSecret
 from storefront_settings.selectors import active_provider_secrets
+from storefront_settings.services import credentials
 
 SECRET = "whsec_plaintextplaintext1234"
 
@@ -34,7 +34,7 @@ def test_a_secret_is_not_readable_in_the_database(make_tenant):
 @pytest.mark.django_db
 def test_the_same_secret_encrypts_differently_each_time(make_tenant):
     tenant = make_tenant("Alpha", SECRET)
-    again = services.add_provider_secret(
+    again = credentials.add_provider_secret(
         storefront=tenant.storefront, provider="stripe", secret=SECRET
     )
     assert stored_value(again) != stored_value(tenant.stripe_secret)
@@ -67,14 +67,14 @@ def test_the_encryption_key_can_be_rotated(make_tenant, settings):
 @pytest.mark.django_db
 def test_several_secrets_are_active_until_revoked(make_tenant):
     tenant = make_tenant("Alpha", SECRET)
-    newer = services.add_provider_secret(
+    newer = credentials.add_provider_secret(
         storefront=tenant.storefront, provider="stripe", secret="whsec_newernewernewer1234"
     )
     assert active_provider_secrets(storefront=tenant.storefront, provider="stripe") == [
         "whsec_newernewernewer1234",
         SECRET,
     ]
-    services.revoke_provider_secret(
+    credentials.revoke_provider_secret(
         storefront=tenant.storefront, provider_secret=tenant.stripe_secret
     )
     assert active_provider_secrets(storefront=tenant.storefront, provider="stripe") == [
@@ -85,7 +85,7 @@ def test_several_secrets_are_active_until_revoked(make_tenant):
 @pytest.mark.django_db
 def test_revoking_another_storefronts_secret_does_nothing(two_storefronts):
     alpha, bravo = two_storefronts
-    services.revoke_provider_secret(
+    credentials.revoke_provider_secret(
         storefront=alpha.storefront, provider_secret=bravo.stripe_secret
     )
     assert active_provider_secrets(storefront=bravo.storefront, provider="stripe") == [
@@ -97,6 +97,6 @@ def test_revoking_another_storefronts_secret_does_nothing(two_storefronts):
 def test_revoking_twice_leaves_one_audit_row(make_tenant):
     tenant = make_tenant("Alpha", SECRET)
     kwargs = {"storefront": tenant.storefront, "provider_secret": tenant.stripe_secret}
-    assert services.revoke_provider_secret(**kwargs) is True
-    assert services.revoke_provider_secret(**kwargs) is False
+    assert credentials.revoke_provider_secret(**kwargs) is True
+    assert credentials.revoke_provider_secret(**kwargs) is False
     assert tenant.storefront.audit_logs.filter(action="secret.revoked").count() == 1

@@ -14,9 +14,9 @@ from config.celery import app
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications.models import Message
-from payments import services
 from payments.models import LostSale
-from storefront_settings.services import add_provider_secret
+from payments.services import ingest
+from storefront_settings.services.credentials import add_provider_secret
 from tests.conftest import reset_broker_connections, wait_for
 
 SECRET = "whsec_alphaalphaalphaalpha"
@@ -222,7 +222,7 @@ def test_30_concurrent_deliveries_of_one_event_give_one_lost_sale_and_one_messag
             response = post(Client(), alpha.storefront, body, signature)
             statuses.append(response.status_code)
             for event in InboundEvent.objects.for_storefront(alpha.storefront):
-                services.process_inbound_event(event_id=event.pk)
+                ingest.process_inbound_event(event_id=event.pk)
         finally:
             connection.close()
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from inbound.models import InboundEvent
-from storefront_settings.services import add_provider_secret
+from storefront_settings.services.credentials import add_provider_secret
 from tests.test_tracking_providers import (
     GENERIC_SECRET,
     SECRET,

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 from django.core import mail
 
-from notifications import services
 from notifications.models import Audience, Suppression
 from notifications.rendering import unsubscribe_token
+from notifications.services import sending
 
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ def link_of(email):
 @pytest.fixture
 def link(alpha, schedule_message):
     schedule_message(alpha.storefront, to="buyer@example.com", locale="fr")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     return link_of(mail.outbox[0])
 
 
@@ -50,7 +50,7 @@ def test_post_unsubscribes_without_a_csrf_token(client, alpha, link, schedule_me
     suppression = Suppression.objects.for_storefront(alpha.storefront).get()
     assert (suppression.email, suppression.reason) == ("buyer@example.com", "unsubscribed")
     schedule_message(alpha.storefront, to="buyer@example.com", idempotency_key="after")
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     assert len(mail.outbox) == 1
     # Posting again is harmless.
     assert client.post(link).status_code == 200
@@ -81,7 +81,7 @@ def test_a_merchant_link_turns_off_alerts_for_that_storefront_only(
     bravo.membership.user = alpha.owner
     bravo.membership.save()
     schedule_message(alpha.storefront, to=alpha.owner.email, audience=Audience.MERCHANT)
-    services.send_due(now=NOON_PARIS)
+    sending.send_due(now=NOON_PARIS)
     response = client.post(link_of(mail.outbox[0]))
     assert response.status_code == 200
     alpha.membership.refresh_from_db()

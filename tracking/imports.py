@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from storefront_settings import services as settings_services
 from storefront_settings.models import Language, Storefront
+from storefront_settings.services import audit
 from tracking import services
 from tracking.carriers import Carrier
 
@@ -77,7 +77,7 @@ def import_upload(
     """The dashboard's upload: the same import as the command (each good row in its own
     transaction, a refused row never written), then one audit row saying who imported what."""
     report = import_rows(storefront, rows)
-    settings_services.record(
+    audit.record(
         storefront=storefront,
         actor=actor,
         action="shipments.imported",

@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from inbound import services as inbound
 from inbound.models import InboundEvent
-from notifications import services as notifications
-from notifications.services import normalise_email
+from notifications.services import outbox
+from notifications.services.outbox import normalise_email
 from storefront_settings.models import ShipmentPolicy, Storefront
-from storefront_settings.services import changes as audit_changes
-from storefront_settings.services import record
+from storefront_settings.services.audit import changes as audit_changes
+from storefront_settings.services.audit import record
 from tracking import carriers
 from tracking.models import Checkpoint, Shipment, new_page_token
 from tracking.providers import TrackingSignal, parse_stored
@@ -243,7 +243,7 @@ def apply_signal(*, storefront: Storefront, signal: TrackingSignal) -> Shipment 
     if shipment.status != before:
         if shipment.status == ShipmentStatus.DELIVERED:
             # Delivered: whatever is still scheduled about this parcel is moot.
-            notifications.cancel(storefront, shipment.group)
+            outbox.cancel(storefront, shipment.group)
         milestone = MILESTONE_OF_STATUS.get(shipment.status)
         if milestone:
             _notify(shipment, milestone)
@@ -295,7 +295,7 @@ def revoke_page_link(*, shipment: Shipment, actor) -> Shipment:
     locked.signed_link_valid = False
     locked.save(update_fields=["page_token", "signed_link_valid", "updated_at"])
     # Their context was written with the old link when they were scheduled.
-    notifications.replace_in_unsent(
+    outbox.replace_in_unsent(
         storefront, about=locked, key="tracking_url", old=old_url, new=tracking_page_url(locked)
     )
     record(
@@ -333,7 +333,7 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
     if milestone == "available_for_pickup":
         point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
         pickup_location = point.location if point else ""
-    notifications.schedule(
+    outbox.schedule(
         storefront,
         to=shipment.buyer_email,
         template=f"shipment_{milestone}",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.forms.periods import ANY_TIME, PERIODS, StorefrontListFilterForm, add_day_fields
 from notifications.models import Audience, Message
 from notifications.rendering import available_templates
-from notifications.services import normalise_email
+from notifications.services.outbox import normalise_email
 from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
 

@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.forms.periods import PERIODS, PeriodOrDatesForm, day_input, in_dates
-from notifications.services import normalise_email
+from notifications.services.outbox import normalise_email
 from tracking.carriers import normalise_tracking_number
 from tracking.filters import ShipmentFilter
 from tracking.imports import read_rows

@@ -4,7 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from storefront_settings.models import ApiKey, Membership, Provider
-from storefront_settings.services import SECRET_FORMATS, normalise_invited_email
+from storefront_settings.services.credentials import SECRET_FORMATS
+from storefront_settings.services.members import normalise_invited_email
 
 
 class ProviderSecretForm(forms.Form):

@@ -26,8 +26,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from storefront_settings import selectors, services
+from storefront_settings import selectors
 from storefront_settings.models import Invitation
+from storefront_settings.services import members
 
 SESSION_KEY = "_invitation_token"
 IN_SESSION = "accept"  # the URL's token once the real one is in the session
@@ -47,12 +48,12 @@ def _choose_password(request, token: str, invitation: Invitation, account):
     form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            membership = services.accept_invitation_with_password(
+            membership = members.accept_invitation_with_password(
                 token=token, password=form.cleaned_data["new_password1"]
             )
-        except services.InvitationNotOpen:
+        except members.InvitationNotOpen:
             return _not_open(request)
-        except services.PasswordNeeded:
+        except members.PasswordNeeded:
             # The account got a password since the page was shown: sign in to accept.
             return redirect(request.path)
         except ValidationError as error:
@@ -73,10 +74,10 @@ def _accept(request, token: str, invitation: Invitation, account):
     user = request.user
     if request.method == "POST" and user.is_authenticated:
         try:
-            membership = services.accept_invitation(token=token, user=user)
-        except services.InvitationNotOpen:
+            membership = members.accept_invitation(token=token, user=user)
+        except members.InvitationNotOpen:
             return _not_open(request)
-        except services.WrongAccount:
+        except members.WrongAccount:
             pass  # the page below says whose invitation it is, with a 403
         else:
             return _joined(request, membership)

@@ -14,10 +14,10 @@ from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
 from dashboard.forms.outbox import describe_template
 from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
-from payments import services as payments
 from payments.models import LostSale, PaymentAttempt, PaymentReference
 from payments.selectors import messages_by_sale
-from payments.services import amount_display
+from payments.services import merchant
+from payments.services.display import amount_display
 
 PAGE_SIZE = 25
 
@@ -116,7 +116,7 @@ def send_now(request, pk):
             % {"status": sale.get_status_display().lower()},
         )
         return _back(request, sale)
-    message = payments.send_recovery_email_now(lost_sale=sale, actor=request.user)
+    message = merchant.send_recovery_email_now(lost_sale=sale, actor=request.user)
     if message is None:
         messages.error(
             request,
@@ -160,7 +160,7 @@ def send_now(request, pk):
 @member_view
 def stop_sequence(request, pk):
     sale = scoped_or_404(LostSale, request.storefront, pk=pk)
-    stopped = payments.stop_recovery(lost_sale=sale, actor=request.user)
+    stopped = merchant.stop_recovery(lost_sale=sale, actor=request.user)
     if stopped:
         text = ngettext(
             "%(count)d scheduled email stopped.", "%(count)d scheduled emails stopped.", stopped
@@ -177,7 +177,7 @@ def mark_lost(request, pk):
     sale = scoped_or_404(LostSale, request.storefront, pk=pk)
     # mark_lost changes only an open sale (in one UPDATE … WHERE status = 'open'), so a sale
     # recovered a moment ago by a webhook is never overwritten by a stale page.
-    if payments.mark_lost(lost_sale=sale, actor=request.user):
+    if merchant.mark_lost(lost_sale=sale, actor=request.user):
         messages.success(request, _("Marked lost: its scheduled emails are stopped."))
     else:
         messages.error(

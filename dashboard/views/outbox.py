@@ -27,8 +27,15 @@ from dashboard.forms.outbox import (
 )
 from dashboard.views.lists import page_of
 from notifications import rendering
-from notifications import services as notifications
 from notifications.models import EmailEvent, Message, Suppression
+from notifications.services import sending
+from notifications.services.suppressions import (
+    AlreadySuppressed,
+    CannotLift,
+    add_manual_suppression,
+    can_lift,
+    lift_suppression,
+)
 from payments.models import LostSale
 from tracking.models import Shipment
 
@@ -243,7 +250,7 @@ def _message(request, pk) -> Message:
 def message(request, pk):
     current = request.storefront
     email = _message(request, pk)
-    sender, reply_to = notifications.sender(current)
+    sender, reply_to = sending.sender(current)
     events = EmailEvent.objects.for_storefront(current).filter(message=email)
     suppression = None
     if email.is_buyer_facing:
@@ -260,7 +267,7 @@ def message(request, pk):
             "sender": sender,
             "reply_to": reply_to,
             "error": explain_error(email),
-            "max_attempts": notifications.MAX_ATTEMPTS,
+            "max_attempts": sending.MAX_ATTEMPTS,
             "delayed": email.status == Status.SCHEDULED and email.next_attempt_at > email.send_at,
             "status_badge": STATUS_BADGE.get(email.status, ""),
             "delivery_badge": DELIVERY_BADGE.get(email.delivery, ""),
@@ -321,7 +328,7 @@ def _suppression_list(request, *, add_form=None, error="", status=200):
         status = 400
     page = page_of(request, queryset, PAGE_SIZE)
     rows = [
-        (suppression, REASON_WORDS[suppression.reason], notifications.can_lift(suppression))
+        (suppression, REASON_WORDS[suppression.reason], can_lift(suppression))
         for suppression in page.object_list
     ]
     return render(
@@ -348,13 +355,13 @@ def suppressions(request):
     if form.is_valid():
         email = form.cleaned_data["email"]
         try:
-            notifications.add_manual_suppression(
+            add_manual_suppression(
                 storefront=request.storefront,
                 email=email,
                 note=form.cleaned_data["note"],
                 actor=request.user,
             )
-        except notifications.AlreadySuppressed as exists:
+        except AlreadySuppressed as exists:
             form.add_error(
                 "email",
                 _("%(email)s is already on the list (%(reason)s).")
@@ -377,10 +384,10 @@ def suppression_lift(request, pk):
     confirmed = form.is_valid() and form.cleaned_data["confirm"]
     words = {"email": suppression.email}
     try:
-        lifted = notifications.lift_suppression(
+        lifted = lift_suppression(
             storefront=current, suppression=suppression, actor=request.user, confirmed=confirmed
         )
-    except notifications.CannotLift as refused:
+    except CannotLift as refused:
         if refused.needs_confirmation:
             error = _(
                 "Emails to %(email)s bounced. Tick the box to confirm that the address receives "

@@ -20,7 +20,7 @@ from dashboard.access import member_view
 from dashboard.forms.overview import PRESETS, PeriodForm
 from payments import selectors as payments
 from payments.reasons import FailureReason
-from payments.services import amount_display
+from payments.services.display import amount_display
 from tracking import selectors as tracking
 
 CHART_HEIGHT = 100  # SVG units of the tallest bar

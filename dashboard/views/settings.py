@@ -26,8 +26,7 @@ from dashboard.forms.settings import (
 )
 from dashboard.views.lists import page_of
 from payments.reasons import FailureReason
-from payments.services import amount_display
-from storefront_settings import services
+from payments.services.display import amount_display
 from storefront_settings.models import (
     AuditLog,
     Membership,
@@ -37,6 +36,7 @@ from storefront_settings.models import (
     ShipmentPolicy,
     Storefront,
 )
+from storefront_settings.services import preferences, storefronts
 from tracking.carriers import Carrier
 
 AUDIT_PAGE_SIZE = 50
@@ -341,7 +341,7 @@ def brand(request):
         request,
         "brand",
         form,
-        services.update_brand_and_trust,
+        storefronts.update_brand_and_trust,
         groups=[(title, [form[name] for name in names]) for title, names in BRAND_GROUPS],
     )
 
@@ -352,7 +352,7 @@ def recovery(request):
     current = request.storefront
     policy = RecoveryPolicy.for_storefront(current)
     form = RecoveryPolicyForm(_posted(request), policy=policy, storefront=current)
-    return _storefront_page(request, "recovery", form, services.update_recovery_policy)
+    return _storefront_page(request, "recovery", form, storefronts.update_recovery_policy)
 
 
 @edit_methods
@@ -360,7 +360,7 @@ def recovery(request):
 def shipments(request):
     current = request.storefront
     form = ShipmentPolicyForm(_posted(request), instance=ShipmentPolicy.for_storefront(current))
-    return _storefront_page(request, "shipments", form, services.update_shipment_policy)
+    return _storefront_page(request, "shipments", form, storefronts.update_shipment_policy)
 
 
 @edit_methods
@@ -368,7 +368,7 @@ def shipments(request):
 def sending(request):
     current = request.storefront
     form = SendingForm(_posted(request), instance=_fresh_storefront(current))
-    return _storefront_page(request, "sending", form, services.update_sending_guards)
+    return _storefront_page(request, "sending", form, storefronts.update_sending_guards)
 
 
 @edit_methods
@@ -383,7 +383,7 @@ def alerts(request):
     return _edit_page(
         request,
         form=form,
-        save=lambda values: services.update_alert_preferences(
+        save=lambda values: preferences.update_alert_preferences(
             membership=request.membership, actor=request.user, values=values
         ),
         template="dashboard/settings/alerts.html",

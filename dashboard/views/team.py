@@ -20,9 +20,11 @@ from dashboard import invitations
 from dashboard.access import member_view, scoped_or_404
 from dashboard.forms.team import ApiKeyForm, InviteForm, ProviderSecretForm, RoleForm
 from dashboard.sample_events import send_test_event
-from storefront_settings import selectors, services
+from storefront_settings import selectors
 from storefront_settings.models import ApiKey, Invitation, Membership, Provider, ProviderSecret
 from storefront_settings.selectors import active_provider_secrets, webhook_path
+from storefront_settings.services import credentials
+from storefront_settings.services import members as member_services
 
 # --- Connections --------------------------------------------------------------------------------
 
@@ -157,7 +159,7 @@ def add_secret(request, provider):
     form = ProviderSecretForm(request.POST, provider=provider)
     if not form.is_valid():
         return _providers_page(request, form=form, status=400)
-    secret = services.add_provider_secret(
+    secret = credentials.add_provider_secret(
         storefront=request.storefront,
         provider=provider,
         secret=form.cleaned_data["secret"],
@@ -176,7 +178,7 @@ def add_secret(request, provider):
 def revoke_secret(request, pk):
     secret = scoped_or_404(ProviderSecret, request.storefront, pk=pk)
     label = {"hint": secret.hint, "provider": secret.get_provider_display()}
-    if services.revoke_provider_secret(
+    if credentials.revoke_provider_secret(
         storefront=request.storefront, provider_secret=secret, actor=request.user
     ):
         messages.success(request, _("%(provider)s secret …%(hint)s revoked.") % label)
@@ -239,7 +241,7 @@ def create_api_key(request):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _api_keys_page(request, form=form, status=400)
-    api_key, raw_key = services.create_api_key(
+    api_key, raw_key = credentials.create_api_key(
         storefront=request.storefront, name=form.cleaned_data["name"], actor=request.user
     )
     # Shown in this response only (a redirect would lose it, a flash message would store it).
@@ -250,7 +252,9 @@ def create_api_key(request):
 @member_view
 def revoke_api_key(request, pk):
     api_key = scoped_or_404(ApiKey, request.storefront, pk=pk)
-    if services.revoke_api_key(storefront=request.storefront, api_key=api_key, actor=request.user):
+    if credentials.revoke_api_key(
+        storefront=request.storefront, api_key=api_key, actor=request.user
+    ):
         messages.success(request, _("API key %(prefix)s… revoked.") % {"prefix": api_key.prefix})
     else:
         messages.info(
@@ -344,7 +348,7 @@ def resend_invitation(request, pk):
     _require_owner(request)
     try:
         invitations.resend(storefront=current, invitation=invitation, actor=request.user)
-    except services.InvitationNotOpen:
+    except member_services.InvitationNotOpen:
         raise Http404("No such invitation.") from None  # accepted or revoked meanwhile
     messages.success(
         request,
@@ -384,7 +388,7 @@ def change_role(request, pk):
     if not form.is_valid():
         return _members_page(request, error=_("Choose owner, staff or viewer."), status=400)
     try:
-        changed = services.change_member_role(
+        changed = member_services.change_member_role(
             storefront=request.storefront,
             membership=member,
             role=form.cleaned_data["role"],
@@ -415,7 +419,9 @@ def remove_member(request, pk):
     member = scoped_or_404(Membership, request.storefront, pk=pk)
     _require_owner(request)
     try:
-        services.remove_member(storefront=request.storefront, membership=member, actor=request.user)
+        member_services.remove_member(
+            storefront=request.storefront, membership=member, actor=request.user
+        )
     except ValidationError:
         return _members_page(
             request,

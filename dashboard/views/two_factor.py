@@ -23,8 +23,9 @@ from dashboard.access import member_view
 from dashboard.forms.two_factor import CodeForm, SecurityForm
 from dashboard.views.settings import _edit_page, _fresh_storefront, _posted
 from dashboard.views.team import _is_owner, _require_owner
-from storefront_settings import services, two_factor
+from storefront_settings import two_factor
 from storefront_settings.models import Membership
+from storefront_settings.services import storefronts
 
 own_page = member_view(viewers_may_post=True, before_two_factor=True)
 
@@ -168,7 +169,7 @@ def security(request):
     return _edit_page(
         request,
         form=form,
-        save=lambda values: services.update_security(
+        save=lambda values: storefronts.update_security(
             storefront=current, actor=request.user, values=values
         ),
         template="dashboard/settings/security.html",

@@ -12,9 +12,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from notifications.models import Message
-from payments import services as payments
 from payments.models import LostSale
 from payments.providers import SignalKind
+from payments.services import ingest
 from storefront_settings.models import AuditLog, ProviderSecret, RecoveryPolicy
 from tests.payments_helpers import signal
 from tracking import services as tracking
@@ -54,7 +54,7 @@ def shop(make_tenant):
 
 def _fail_and_recover(storefront, yesterday):
     for number, (order, codes, amount) in enumerate(DECLINES):
-        payments.apply_signal(
+        ingest.apply_signal(
             storefront=storefront,
             signal=signal(
                 order_reference=order,
@@ -65,7 +65,7 @@ def _fail_and_recover(storefront, yesterday):
                 occurred_at=yesterday + timedelta(minutes=number),
             ),
         )
-    payments.apply_signal(
+    ingest.apply_signal(
         storefront=storefront,
         signal=signal(
             SignalKind.SUCCEEDED,

@@ -9,7 +9,7 @@ from demo.events import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
-from storefront_settings.services import create_storefront
+from storefront_settings.services.storefronts import create_storefront
 
 
 class Command(BaseCommand):

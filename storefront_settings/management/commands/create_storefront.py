@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Language, Provider
 from storefront_settings.selectors import webhook_path
-from storefront_settings.services import create_storefront
+from storefront_settings.services.storefronts import create_storefront
 
 
 def provider_secret(value: str) -> tuple[str, str]:

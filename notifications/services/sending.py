@@ -1,8 +1,6 @@
-"""The outbox's verbs: the only way other apps use notifications.
-
-schedule() writes a Message once per idempotency key; cancel() stops a group; send_due() claims
-what is due and hands it to the email backend (any anymail ESP, or Django's own).
-"""
+"""Sending: send_due() claims what is due, applies the guards (suppression list, quiet hours,
+the daily cap) and hands each message to the email backend (any anymail ESP, or Django's own),
+retrying with backoff; what ops do about a message that did not go (resend, cancel_message)."""
 
 import json
 import logging
@@ -13,19 +11,17 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from notifications.models import SEALED, Audience, Message, Suppression
-from notifications.rendering import available_templates, render
+from notifications.models import Audience, Message, Suppression
+from notifications.rendering import render
+from notifications.services.outbox import normalise_email
 from storefront_settings.models import Membership, Storefront
-from storefront_settings.services import record
+from storefront_settings.services.audit import record
 from storefront_settings.tenancy import lock_keys
 
 logger = logging.getLogger(__name__)
@@ -39,127 +35,6 @@ STALE_SEND = timedelta(minutes=15)
 CLAIM_BATCH = 50
 
 Status = Message.Status
-
-
-def normalise_email(address: str) -> str:
-    return address.strip().lower()
-
-
-def schedule(
-    storefront: Storefront,
-    *,
-    to: str,
-    template: str,
-    context: dict,
-    send_at: datetime,
-    idempotency_key: str,
-    kind: str,
-    group: str = "",
-    locale: str | None = None,
-    audience: str = Audience.BUYER,
-    about=None,
-    sealed: dict[str, str] | None = None,
-) -> Message:
-    """Schedule one email; with a key already used, return that message and do nothing more.
-
-    `context` must be JSON (it is stored and rendered when the message is sent, with the brand
-    the storefront has then). `about` is any model instance the message concerns. `sealed`
-    holds values only the recipient may read (a one-time link): they are stored encrypted,
-    used for the email alone, and read as SEALED in the stored context and the body kept as
-    sent, so that nobody who can read the storefront's emails log can read them.
-    """
-    to = normalise_email(to)
-    validate_email(to)
-    if template not in available_templates():
-        raise TemplateDoesNotExist(f"emails/{template}/")
-    if timezone.is_naive(send_at):
-        raise ValueError("send_at must be timezone-aware")
-    status, note = Status.SCHEDULED, ""
-    if audience == Audience.BUYER and _suppressed(storefront, to):
-        status, note = Status.SUPPRESSED, "The address is on the suppression list."
-    message = Message(
-        storefront=storefront,
-        kind=kind,
-        audience=audience,
-        to=to,
-        template=template,
-        context={**context, **dict.fromkeys(sealed or {}, SEALED)},
-        sealed=json.dumps(sealed) if sealed else None,
-        locale=locale or storefront.language,
-        idempotency_key=idempotency_key,
-        group=group,
-        status=status,
-        last_error=note,
-        send_at=send_at,
-        next_attempt_at=send_at,
-    )
-    if about is not None:
-        message.about_type = ContentType.objects.get_for_model(about)
-        message.about_id = str(about.pk)
-    # INSERT … ON CONFLICT DO NOTHING on (storefront, idempotency_key): concurrent callers with
-    # one key all get the single row that won, never an IntegrityError.
-    Message.objects.bulk_create([message], ignore_conflicts=True)
-    return Message.objects.for_storefront(storefront).get(idempotency_key=idempotency_key)
-
-
-def cancel(storefront: Storefront, group: str) -> int:
-    """Cancel every message of a group not yet handed to the ESP; return how many."""
-    if not group:
-        raise ValueError("cancel needs a group")
-    return (
-        Message.objects.for_storefront(storefront)
-        .filter(group=group, status=Status.SCHEDULED)
-        .update(status=Status.CANCELLED, sealed=None, updated_at=timezone.now())
-    )
-
-
-def replace_in_unsent(storefront: Storefront, *, about, key: str, old: str, new: str) -> int:
-    """In the messages about `about` not sent yet (scheduled, or failed and so resendable),
-    replace the context value `key` when it is `old` (a revoked link); return how many."""
-    unsent = (
-        Message.objects.for_storefront(storefront)
-        .select_for_update()
-        .filter(
-            about_type=ContentType.objects.get_for_model(about),
-            about_id=str(about.pk),
-            status__in=[Status.SCHEDULED, Status.FAILED],
-            **{f"context__{key}": old},
-        )
-    )
-    changed = 0
-    for message in unsent:
-        message.context = {**message.context, key: new}
-        message.save(update_fields=["context", "updated_at"])
-        changed += 1
-    return changed
-
-
-def suppress(storefront: Storefront, email: str, reason: str, note: str = "") -> Suppression:
-    """Add an address to the storefront's suppression list (once) and suppress what is queued."""
-    email = normalise_email(email)
-    Suppression.objects.bulk_create(
-        [Suppression(storefront=storefront, email=email, reason=reason, note=note)],
-        ignore_conflicts=True,
-    )
-    _suppress_scheduled(storefront, email)
-    return Suppression.objects.for_storefront(storefront).get(email=email)
-
-
-def _suppress_scheduled(storefront: Storefront, email: str) -> None:
-    """Suppress the buyer messages still scheduled to this (normalised) address."""
-    (
-        Message.objects.for_storefront(storefront)
-        .filter(to=email, audience=Audience.BUYER, status=Status.SCHEDULED)
-        .update(
-            status=Status.SUPPRESSED,
-            last_error="The address is on the suppression list.",
-            updated_at=timezone.now(),
-        )
-    )
-
-
-def _suppressed(storefront: Storefront, email: str) -> bool:
-    return Suppression.objects.for_storefront(storefront).filter(email=email).exists()
 
 
 @dataclass
@@ -412,6 +287,11 @@ def _mail_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
+def sender(storefront: Storefront) -> tuple[str, str]:
+    """The From and Reply-To (or "") that this storefront's emails carry now."""
+    return _from_address(storefront), storefront.support_email
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff with jitter: about 30 s, 1 min, 2 min… capped at an hour."""
     delay = min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
@@ -483,134 +363,3 @@ def _record_about(message: Message, *, actor, action: str) -> None:
         template=message.template,
         to=message.to,
     )
-
-
-def opt_out_member_alerts(storefront: Storefront, email: str) -> int:
-    """A member stops merchant alerts for this storefront; returns how many memberships changed."""
-    users = get_user_model().objects.filter(email__iexact=email)
-    return (
-        Membership.objects.for_storefront(storefront)
-        .filter(user__in=users)
-        .update(receives_alerts=False)
-    )
-
-
-def bring_forward(
-    storefront: Storefront, *, group: str, kind: str, now: datetime | None = None
-) -> Message | None:
-    """Make the group's next scheduled message of this kind due now (a person asked for it);
-    None when nothing of that kind is scheduled. send_due() picks it up as usual, so the
-    suppression list, quiet hours and the daily cap still apply."""
-    if not group:
-        raise ValueError("bring_forward needs a group")
-    now = now or timezone.now()
-    with transaction.atomic():
-        message = (
-            Message.objects.for_storefront(storefront)
-            .select_for_update()
-            .filter(group=group, kind=kind, status=Status.SCHEDULED)
-            .order_by("next_attempt_at", "pk")
-            .first()
-        )
-        if message is not None and message.next_attempt_at > now:
-            message.next_attempt_at = now
-            message.save(update_fields=["next_attempt_at", "updated_at"])
-    return message
-
-
-# Suppressions a storefront's team manages from the dashboard.
-#
-# Which reasons the team may lift, and why:
-# - manual: the team added it, so the team may take it back.
-# - bounced: not a buyer's choice but a fact about the address (it did not exist, or refused
-#   mail). It can stop being true (a full mailbox emptied, a domain back up, the buyer says it
-#   works again), so lifting is allowed, but only with an explicit confirmation that someone
-#   checked: every bounce costs the shared sending address some reputation. If the address still
-#   bounces, the ESP's next bounce puts it back on the list by itself.
-# - unsubscribed: the buyer asked us to stop. Consent is the buyer's to give back, not the
-#   merchant's, so it is never lifted here.
-# - complained: the buyer marked an email as spam, the strongest "stop" there is; ESPs require
-#   that such addresses are not written to again, and all storefronts send from one platform
-#   address, so one shop's complaints would hurt every shop's delivery. Never lifted here.
-LIFTABLE = frozenset({Suppression.Reason.MANUAL})
-LIFTABLE_IF_CONFIRMED = frozenset({Suppression.Reason.BOUNCED})
-
-
-class AlreadySuppressed(Exception):
-    """The address is already on the list (`suppression` is the row that holds it)."""
-
-    def __init__(self, suppression: Suppression):
-        super().__init__(f"{suppression.email} is already suppressed ({suppression.reason})")
-        self.suppression = suppression
-
-
-class CannotLift(Exception):
-    """This suppression may not be lifted by the storefront's team, or not without confirming."""
-
-    def __init__(self, suppression: Suppression, *, needs_confirmation: bool):
-        super().__init__(f"suppression {suppression.pk} ({suppression.reason}) cannot be lifted")
-        self.suppression = suppression
-        self.needs_confirmation = needs_confirmation
-
-
-@transaction.atomic
-def add_manual_suppression(
-    *, storefront: Storefront, email: str, note: str = "", actor
-) -> Suppression:
-    """A member puts an address on the list by hand; what is queued for it is suppressed.
-    Raises AlreadySuppressed when the address is on the list already, whatever the reason."""
-    email = normalise_email(email)
-    validate_email(email)
-    # get_or_create survives a concurrent insert of the same address (the unique constraint).
-    suppression, created = Suppression.objects.get_or_create(
-        storefront=storefront,
-        email=email,
-        defaults={"reason": Suppression.Reason.MANUAL, "note": note},
-    )
-    if not created:
-        raise AlreadySuppressed(suppression)
-    _suppress_scheduled(storefront, email)
-    record(storefront=storefront, actor=actor, action="suppression.added", email=email, note=note)
-    return suppression
-
-
-def sender(storefront: Storefront) -> tuple[str, str]:
-    """The From and Reply-To (or "") that this storefront's emails carry now."""
-    return _from_address(storefront), storefront.support_email
-
-
-def can_lift(suppression: Suppression) -> bool | None:
-    """True: may be lifted; None: only with a confirmation; False: never by the team."""
-    if suppression.reason in LIFTABLE:
-        return True
-    if suppression.reason in LIFTABLE_IF_CONFIRMED:
-        return None
-    return False
-
-
-@transaction.atomic
-def lift_suppression(
-    *, storefront: Storefront, suppression: Suppression, actor, confirmed: bool = False
-) -> bool:
-    """Take an address off the list (see LIFTABLE for which may be). Nothing is resent: the
-    messages suppressed so far stay suppressed; only what is scheduled from now on goes out.
-    Returns False when the row was already gone; raises CannotLift when it may not be lifted."""
-    allowed = can_lift(suppression)
-    if allowed is False or (allowed is None and not confirmed):
-        raise CannotLift(suppression, needs_confirmation=allowed is None)
-    deleted, _ = (
-        Suppression.objects.for_storefront(storefront)
-        .filter(pk=suppression.pk, reason=suppression.reason)
-        .delete()
-    )
-    if not deleted:
-        return False
-    record(
-        storefront=storefront,
-        actor=actor,
-        action="suppression.lifted",
-        email=suppression.email,
-        reason=suppression.reason,
-        confirmed=confirmed,
-    )
-    return True
