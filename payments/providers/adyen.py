@@ -24,7 +24,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from django.http import HttpResponse
+
+from inbound.edge import EdgeEvent, WebhookAdapter
 from payments.providers import PaymentSignal, SignalKind, VerificationError
+from storefront_settings.models import Storefront
 
 PROVIDER = "adyen"
 # The body Adyen expects in the response: anything else and it retries the whole batch.
@@ -215,3 +219,34 @@ def _mapping(value: Any) -> Mapping:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- The webhook edge ---------------------------------------------------------------------------
+
+
+class Adapter(WebhookAdapter):
+    """POST /webhooks/adyen/<public id>/: a batch of items, each signed in its own body."""
+
+    provider = PROVIDER
+    kept_headers = ("Content-Type", "User-Agent")
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> list[dict]:
+        return verify(body, secrets)
+
+    def events(self, storefront: Storefront, body: bytes, payload: list[dict]) -> list[EdgeEvent]:
+        # Adyen batches items in one request: each is stored as its own event.
+        return [
+            EdgeEvent(
+                storefront=storefront,
+                event_id=event_id(item),
+                event_type=str(item.get("eventCode", "")),
+                body=json.dumps(item),
+            )
+            for item in payload
+        ]
+
+    def answer(self, stored: list[bool]) -> HttpResponse:
+        return HttpResponse(ACCEPTED_RESPONSE, content_type="text/plain")
+
+
+ADAPTER = Adapter()

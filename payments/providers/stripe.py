@@ -28,7 +28,9 @@ from typing import Any
 
 import stripe
 
+from inbound.edge import EdgeEvent, WebhookAdapter
 from payments.providers import PaymentSignal, SignalKind, VerificationError
+from storefront_settings.models import Storefront
 
 PROVIDER = "stripe"
 DEFAULT_TOLERANCE = 300  # seconds, either way: Stripe's own default
@@ -294,3 +296,39 @@ def _code(value: Any) -> str:
     if isinstance(value, int):  # network codes are strings, but be lenient with digits
         return str(value)
     return _text(value).strip()
+
+
+# --- The webhook edge ---------------------------------------------------------------------------
+
+
+class Adapter(WebhookAdapter):
+    """POST /webhooks/stripe/<public id>/: one event a request, signed in `Stripe-Signature`."""
+
+    provider = PROVIDER
+    kept_headers = ("Content-Type", "User-Agent", "Stripe-Signature")
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
+        return verify(body, headers.get("Stripe-Signature"), secrets)
+
+    def events(self, storefront: Storefront, body: bytes, payload: dict) -> list[EdgeEvent]:
+        return [
+            EdgeEvent(
+                storefront=connect_target(storefront, payload.get("account")),
+                event_id=str(payload["id"]),
+                event_type=str(payload["type"]),
+                body=body.decode("utf-8"),  # verify() refused anything that is not UTF-8
+            )
+        ]
+
+
+def connect_target(storefront: Storefront, account: Any) -> Storefront:
+    """A Stripe Connect event goes to the storefront that owns the connected account, but only
+    one that receives its events through this endpoint: a tenant can sign anything with its own
+    secret, so the account id alone must not reach another tenant."""
+    if not account or account == storefront.stripe_account_id:
+        return storefront
+    connected = storefront.connected_storefronts.filter(stripe_account_id=account).first()
+    return connected or storefront
+
+
+ADAPTER = Adapter()

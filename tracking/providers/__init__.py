@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from inbound.edge import EdgeEvent, WebhookAdapter
 from inbound.errors import VerificationError
+from storefront_settings.models import Storefront
 
-__all__ = ["CheckpointData", "TrackingSignal", "VerificationError", "web_url"]
+__all__ = ["CheckpointData", "TrackingAdapter", "TrackingSignal", "VerificationError", "web_url"]
 
 # Shipment.carrier_tracking_url's length; a longer address would fail the save.
 MAX_URL_LENGTH = 1000
@@ -67,3 +69,24 @@ def parse_stored(provider: str, body: str) -> list[TrackingSignal]:
     parsers = {"easypost": easypost.parse, "aftership": aftership.parse, "generic": generic.parse}
     signal = parsers[provider](event)
     return [signal] if signal is not None else []
+
+
+class TrackingAdapter(WebhookAdapter):
+    """The webhook edge's view of a tracking source: one event a request, stored when parse()
+    reads it, acknowledged as ignored when it does not (a type we do not read)."""
+
+    def parse(self, event: dict) -> TrackingSignal | None:
+        raise NotImplementedError
+
+    def events(self, storefront: Storefront, body: bytes, payload: dict) -> list[EdgeEvent]:
+        signal = self.parse(payload)
+        if signal is None:
+            return []
+        return [
+            EdgeEvent(
+                storefront=storefront,
+                event_id=signal.event_id,
+                event_type=signal.event_type,
+                body=body.decode("utf-8"),  # verify() refused anything that is not UTF-8
+            )
+        ]

@@ -25,7 +25,13 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import AFTERSHIP, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
+from tracking.providers import (
+    CheckpointData,
+    TrackingAdapter,
+    TrackingSignal,
+    VerificationError,
+    web_url,
+)
 
 PROVIDER = AFTERSHIP
 EVENT_TYPES = frozenset({"tracking_update", "edd_revise"})
@@ -246,3 +252,22 @@ def _mapping(value: Any) -> Mapping:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- The webhook edge ---------------------------------------------------------------------------
+
+
+class Adapter(TrackingAdapter):
+    """POST /webhooks/aftership/<public id>/: signed in `aftership-hmac-sha256`."""
+
+    provider = PROVIDER
+    kept_headers = ("Content-Type", "User-Agent", "aftership-hmac-sha256")
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
+        return verify(body, headers.get("aftership-hmac-sha256"), secrets)
+
+    def parse(self, event: dict) -> TrackingSignal | None:
+        return parse(event)
+
+
+ADAPTER = Adapter()

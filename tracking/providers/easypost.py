@@ -25,7 +25,13 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import EASYPOST, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
+from tracking.providers import (
+    CheckpointData,
+    TrackingAdapter,
+    TrackingSignal,
+    VerificationError,
+    web_url,
+)
 
 PROVIDER = EASYPOST
 SIGNATURE_PREFIX = "hmac-sha256-hex="
@@ -207,3 +213,22 @@ def _mapping(value: Any) -> Mapping:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- The webhook edge ---------------------------------------------------------------------------
+
+
+class Adapter(TrackingAdapter):
+    """POST /webhooks/easypost/<public id>/: signed in `X-Hmac-Signature`."""
+
+    provider = PROVIDER
+    kept_headers = ("Content-Type", "User-Agent", "X-Hmac-Signature")
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
+        return verify(body, headers.get("X-Hmac-Signature"), secrets)
+
+    def parse(self, event: dict) -> TrackingSignal | None:
+        return parse(event)
+
+
+ADAPTER = Adapter()

@@ -32,7 +32,13 @@ from typing import Any
 from inbound.errors import json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import GENERIC, normalise
-from tracking.providers import CheckpointData, TrackingSignal, VerificationError, web_url
+from tracking.providers import (
+    CheckpointData,
+    TrackingAdapter,
+    TrackingSignal,
+    VerificationError,
+    web_url,
+)
 
 PROVIDER = GENERIC
 EVENT_TYPE = "shipment.updated"
@@ -264,3 +270,28 @@ def _echo(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# --- The webhook edge ---------------------------------------------------------------------------
+
+
+class Adapter(TrackingAdapter):
+    """POST /webhooks/generic/<public id>/: signed with the Standard Webhooks headers."""
+
+    provider = PROVIDER
+    kept_headers = (
+        "Content-Type",
+        "User-Agent",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    )
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
+        return verify(body, {name.lower(): value for name, value in headers.items()}, secrets)
+
+    def parse(self, event: dict) -> TrackingSignal | None:
+        return parse(event)
+
+
+ADAPTER = Adapter()
