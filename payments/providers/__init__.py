@@ -1,5 +1,6 @@
-"""One module per payment provider: verify and parse its webhooks into PaymentSignals. Parsing
-only: no database, no decisions (those are in payments.services)."""
+"""One module per payment provider: verify and parse its webhooks into PaymentSignals, and the
+adapter the webhook edge (inbound.edge) uses for it. Parsing only: no decisions (those are in
+payments.services), and no database beyond the edge's routing of a Stripe Connect event."""
 
 import json
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """One module per tracking source: verify and parse its webhooks into TrackingSignals, in the
-canonical status vocabulary. Parsing only: no database, no decisions."""
+canonical status vocabulary, and the adapter the webhook edge (inbound.edge) uses for it.
+Parsing only: no database, no decisions."""
 
 import json
 import re
