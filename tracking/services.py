@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from inbound import services as inbound
 from inbound.models import InboundEvent
+from notifications.models import MessageKind
 from notifications.services import outbox
 from notifications.services.outbox import normalise_email
 from storefront_settings.models import ShipmentPolicy, Storefront
@@ -353,7 +354,7 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
         idempotency_key=f"shipment:{shipment.pk}:{milestone}",
         # Delivered cancels what is still scheduled; its own email stays out of the group.
         group="" if milestone == "delivered" else shipment.group,
-        kind="shipment_update",
+        kind=MessageKind.SHIPMENT_UPDATE,
         locale=locale,
         about=shipment,
     )

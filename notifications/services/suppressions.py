@@ -32,6 +32,7 @@ def _suppress_scheduled(storefront: Storefront, email: str) -> None:
         .filter(to=email, audience=Audience.BUYER, status=Status.SCHEDULED)
         .update(
             status=Status.SUPPRESSED,
+            error_code=Message.ErrorCode.SUPPRESSED,
             last_error="The address is on the suppression list.",
             updated_at=timezone.now(),
         )

@@ -4,7 +4,7 @@ next recovery email now, stop its emails. Each leaves an audit row naming who di
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Message
+from notifications.models import Message, MessageKind
 from notifications.services import outbox
 from payments import stats
 from payments.models import LostSale
@@ -46,7 +46,7 @@ def send_recovery_email_now(*, lost_sale: LostSale, actor=None) -> Message | Non
         return None
     with transaction.atomic():
         message = outbox.bring_forward(
-            lost_sale.storefront, group=lost_sale.group, kind="payment_recovery"
+            lost_sale.storefront, group=lost_sale.group, kind=MessageKind.PAYMENT_RECOVERY
         )
         if message is not None:
             record(
