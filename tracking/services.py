@@ -23,7 +23,7 @@ from inbound.models import InboundEvent
 from notifications.models import MessageKind
 from notifications.services import outbox
 from notifications.services.outbox import normalise_email
-from storefront_settings.models import ShipmentPolicy, Storefront
+from storefront_settings.models import AuditAction, ShipmentPolicy, Storefront
 from storefront_settings.services.audit import changes as audit_changes
 from storefront_settings.services.audit import record
 from tracking import carriers
@@ -101,7 +101,7 @@ def create_shipment(storefront: Storefront, data: NewShipment, *, actor=None) ->
             record(
                 storefront=storefront,
                 actor=actor,
-                action="shipment.created",
+                action=AuditAction.SHIPMENT_CREATED,
                 shipment=shipment.pk,
                 tracking_number=shipment.tracking_number,
                 order_reference=shipment.order_reference,
@@ -146,7 +146,7 @@ def correct_shipment(shipment: Shipment, changes: dict, *, actor=None) -> Shipme
         record(
             storefront=shipment.storefront,
             actor=actor,
-            action="shipment.corrected",
+            action=AuditAction.SHIPMENT_CORRECTED,
             shipment=shipment.pk,
             tracking_number=shipment.tracking_number,
             changed=changed,
@@ -302,7 +302,7 @@ def revoke_page_link(*, shipment: Shipment, actor) -> Shipment:
     record(
         storefront=storefront,
         actor=actor,
-        action="shipment.link_revoked",
+        action=AuditAction.SHIPMENT_LINK_REVOKED,
         shipment=locked.pk,
         tracking_number=locked.tracking_number,
     )

@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from notifications.models import Audience, Message, Suppression
 from notifications.rendering import render
 from notifications.services.outbox import normalise_email
-from storefront_settings.models import Membership, Storefront
+from storefront_settings.models import AuditAction, Membership, Storefront
 from storefront_settings.services.audit import record
 from storefront_settings.tenancy import lock_keys
 
@@ -361,7 +361,7 @@ def resend(message: Message, *, actor=None) -> bool:
         .update(status=Status.SCHEDULED, next_attempt_at=now, attempts=0, updated_at=now)
     )
     if resent:
-        _record_about(message, actor=actor, action="message.resent")
+        _record_about(message, actor=actor, action=AuditAction.MESSAGE_RESENT)
     return resent
 
 
@@ -374,11 +374,11 @@ def cancel_message(message: Message, *, actor=None) -> bool:
         .update(status=Status.CANCELLED, updated_at=timezone.now())
     )
     if cancelled:
-        _record_about(message, actor=actor, action="message.cancelled")
+        _record_about(message, actor=actor, action=AuditAction.MESSAGE_CANCELLED)
     return cancelled
 
 
-def _record_about(message: Message, *, actor, action: str) -> None:
+def _record_about(message: Message, *, actor, action: AuditAction) -> None:
     record(
         storefront=message.storefront,
         actor=actor,

@@ -8,6 +8,7 @@ from notifications.models import Message, MessageKind
 from notifications.services import outbox
 from payments import stats
 from payments.models import LostSale
+from storefront_settings.models import AuditAction
 from storefront_settings.services.audit import record
 
 
@@ -31,7 +32,7 @@ def mark_lost(*, lost_sale: LostSale, actor=None) -> bool:
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.marked_lost",
+                action=AuditAction.LOST_SALE_MARKED_LOST,
                 lost_sale=lost_sale.pk,
             )
     lost_sale.refresh_from_db()
@@ -52,7 +53,7 @@ def send_recovery_email_now(*, lost_sale: LostSale, actor=None) -> Message | Non
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.recovery_email_sent_now",
+                action=AuditAction.LOST_SALE_RECOVERY_EMAIL_SENT_NOW,
                 lost_sale=lost_sale.pk,
                 message=message.pk,
                 step=message.context.get("step"),
@@ -68,7 +69,7 @@ def stop_recovery(*, lost_sale: LostSale, actor=None) -> int:
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.sequence_stopped",
+                action=AuditAction.LOST_SALE_SEQUENCE_STOPPED,
                 lost_sale=lost_sale.pk,
                 cancelled=stopped,
             )
