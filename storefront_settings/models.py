@@ -397,17 +397,26 @@ class RecoveryPolicy(StorefrontSettings):
         return f"Recovery policy of {self.storefront}"
 
 
-def default_milestones() -> list[str]:
-    return [
-        "shipped",
-        "out_for_delivery",
-        "delivered",
-        "failed_attempt",
+class Milestone(models.TextChoices):
+    """A moment of a parcel's journey the buyer can be emailed about (ShipmentPolicy.milestones,
+    tracking's shipment_<milestone> emails), labelled for the shipment emails settings."""
+
+    SHIPPED = "shipped", _("Shipped: the parcel has left, with its tracking number and link")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery: the parcel arrives today")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_ATTEMPT = "failed_attempt", _("A delivery attempt failed: what happens next")
+    AVAILABLE_FOR_PICKUP = (
         "available_for_pickup",
-        "exception",
-        "delay",
-        "stalled",
-    ]
+        _("Ready to collect at a pickup point or post office"),
+    )
+    EXCEPTION = "exception", _("A problem in delivery (damaged, address issue, held at customs…)")
+    DELAY = "delay", _("Running late: past the delivery date you promised")
+    STALLED = "stalled", _("No news from the carrier for the number of days below")
+
+
+def default_milestones() -> list[str]:
+    # Every milestone, in the enum's order (the order the settings page lists them in).
+    return list(Milestone.values)
 
 
 class ShipmentPolicy(StorefrontSettings):

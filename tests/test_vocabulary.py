@@ -12,7 +12,8 @@ from django.utils.html import escape
 
 from dashboard.views.settings import action_label
 from notifications.models import MessageKind
-from storefront_settings.models import AuditAction, AuditLog
+from notifications.rendering import available_templates
+from storefront_settings.models import AuditAction, AuditLog, Milestone, default_milestones
 
 ROOT = Path(settings.BASE_DIR)
 SKIPPED = {"tests", "migrations", "bench", ".venv", ".data", "node_modules"}
@@ -88,3 +89,11 @@ def test_the_audit_page_labels_every_action(two_storefronts):
     body = response.content.decode()
     missing = [a.value for a in AuditAction if escape(str(a.label)) not in body]
     assert missing == []
+
+
+def test_every_milestone_has_its_email_and_a_label():
+    templates = available_templates()
+    for milestone in Milestone:
+        assert f"shipment_{milestone}" in templates
+        assert milestone.label and milestone.label != milestone.value
+    assert default_milestones() == Milestone.values
