@@ -1,9 +1,11 @@
 """The emails pages: the messages log, one message with its preview, the suppression list."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 from anymail.signals import AnymailTrackingEvent
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -626,3 +628,32 @@ def test_a_send_that_failed_stores_a_code_the_page_explains(
     assert "It will be tried again automatically." in body
     assert "(technical name: ConnectionError)" in body
     assert "ESP unreachable" not in body
+
+
+@pytest.mark.django_db
+def test_messages_written_before_error_codes_get_the_code_the_page_used_to_read(
+    alpha, schedule_message
+):
+    backfill = import_module("notifications.migrations.0004_message_error_code").backfill
+    notes = {
+        "The address is on the suppression list.": "suppressed",
+        "The member turned off these alerts.": "opted_out",
+        "The worker stopped while handing this message to the email provider.": "stale_send",
+        "TemplateSyntaxError: bad tag": "template_error",
+        "AnymailRecipientsRefused: all refused": "recipient_refused",
+        "AnymailAPIError: 401": "esp_error",
+        "SMTPServerDisconnected: gone": "esp_unreachable",
+        "TimeoutError: timed out": "esp_unreachable",
+        "KeyError: 'x'": "unexpected",
+        "": "",
+    }
+    rows = {}
+    for note in notes:
+        message = schedule_message(alpha.storefront)
+        Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
+            status=Message.Status.FAILED, last_error=note, error_code=""
+        )
+        rows[message.pk] = note
+    backfill(apps, None)
+    found = dict(Message.objects.for_storefront(alpha.storefront).values_list("pk", "error_code"))
+    assert {rows[pk]: found[pk] for pk in rows} == notes

@@ -26,7 +26,8 @@ NOTES = [
 
 def backfill(apps, schema_editor):
     Message = apps.get_model("notifications", "Message")
-    rows = Message.objects.exclude(last_error="")
+    # Every tenant's rows: the base manager, which has no tenant guard.
+    rows = Message._base_manager.exclude(last_error="")
     for code, matches in NOTES:
         rows.filter(matches, error_code="").update(error_code=code)
     rows.filter(error_code="").update(error_code="unexpected")
