@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from api import docs
 from api.base import StorefrontScopedViewSet
-from notifications.models import Message
+from notifications.models import Message, MessageKind
 from payments.models import LostSale
 from payments.reasons import FailureReason
 from payments.selectors import messages_by_sale
@@ -103,7 +103,7 @@ LOST_SALE = {
     "messages": [
         {
             "id": 42,
-            "kind": "payment_recovery",
+            "kind": MessageKind.PAYMENT_RECOVERY.value,
             "template": "payment_recovery_bank_declined",
             "to": "camille@example.com",
             "status": "sent",
@@ -112,7 +112,7 @@ LOST_SALE = {
         },
         {
             "id": 43,
-            "kind": "payment_recovery",
+            "kind": MessageKind.PAYMENT_RECOVERY.value,
             "template": "payment_recovery_bank_declined",
             "to": "camille@example.com",
             "status": "scheduled",

@@ -13,7 +13,7 @@ from rest_framework import serializers, viewsets
 
 from api import docs
 from api.base import StorefrontScopedViewSet
-from notifications.models import Message
+from notifications.models import Message, MessageKind
 
 
 class AboutSerializer(serializers.Serializer):
@@ -60,7 +60,7 @@ class MessageFilter(django_filters.FilterSet):
 # The example answer (/api/docs/): a real one, ids shortened.
 MESSAGE = {
     "id": 42,
-    "kind": "payment_recovery",
+    "kind": MessageKind.PAYMENT_RECOVERY.value,
     "template": "payment_recovery_bank_declined",
     "to": "camille@example.com",
     "locale": "fr",

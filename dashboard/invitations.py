@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Audience, Message
+from notifications.models import Audience, Message, MessageKind
 from notifications.services import outbox
 from storefront_settings.models import Invitation, Storefront
 from storefront_settings.services import members
@@ -47,7 +47,7 @@ def _email(issued: members.IssuedInvitation) -> Message:
         # One email per token: a resend is a new token, so a new email.
         idempotency_key=f"invitation:{invitation.pk}:{invitation.token_hash[:16]}",
         group=_group(invitation),
-        kind=TEMPLATE,
+        kind=MessageKind.MEMBER_INVITATION,
         audience=Audience.MERCHANT,
         locale=storefront.language,
         about=invitation,

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from django.utils.translation import gettext as _
 
 from payments.providers import adyen, stripe
-from storefront_settings.models import Provider, Storefront
+from storefront_settings.models import AuditAction, Provider, Storefront
 from storefront_settings.services.audit import record
 from tracking.providers import aftership, easypost, generic
 
@@ -217,7 +217,7 @@ def send_test_event(
     record(
         storefront=storefront,
         actor=actor,
-        action="webhook.test_sent",
+        action=AuditAction.WEBHOOK_TEST_SENT,
         provider=provider,
         status=status,
         accepted=accepted,

@@ -33,7 +33,7 @@ from demo import events as demo
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications.events import record_esp_event
-from notifications.models import Audience, EmailEvent, Message, Suppression
+from notifications.models import Audience, EmailEvent, Message, MessageKind, Suppression
 from notifications.rendering import render
 from notifications.services import sending, suppressions
 from payments import stats
@@ -58,7 +58,7 @@ DAYS = 42
 SEED = 2026
 ESP = "postmark"  # the ESP the demo pretends to send through (its news is made up)
 # Kinds of messages the services schedule "at once" (send_at = now): moved to the event's time.
-SENT_AT_ONCE = ("merchant_failed_payment_alert", "shipment_update")
+SENT_AT_ONCE = (MessageKind.MERCHANT_FAILED_PAYMENT_ALERT, MessageKind.SHIPMENT_UPDATE)
 HEADERS = {
     "stripe": {"Content-Type": "application/json", "User-Agent": "Stripe/1.0"},
     "easypost": {"Content-Type": "application/json", "User-Agent": "EasyPost"},

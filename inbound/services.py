@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inbound.models import InboundEvent
-from storefront_settings.models import Storefront
+from storefront_settings.models import AuditAction, Storefront
 from storefront_settings.services.audit import record
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def replay(event: InboundEvent, *, actor=None) -> bool:
         record(
             storefront=event.storefront,
             actor=actor,
-            action="inbound_event.replayed",
+            action=AuditAction.INBOUND_EVENT_REPLAYED,
             provider=event.provider,
             event_type=event.event_type,
             event_id=event.event_id,

@@ -69,6 +69,7 @@ class MessageAdmin(TenantAdmin):
         "attempts",
         "last_attempt_at",
         "sent_at",
+        "error_code",
         "last_error",
         "subject",
         "body_text",

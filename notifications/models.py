@@ -13,6 +13,21 @@ class Audience(models.TextChoices):
     MERCHANT = "merchant", _("Merchant")
 
 
+class MessageKind(models.TextChoices):
+    """What a message is for, as the apps that schedule it name it (Message.kind) and the
+    emails log filters it. The email provider gets it as the message's tag."""
+
+    PAYMENT_RECOVERY = "payment_recovery", _("Payment recovery emails")
+    MERCHANT_FAILED_PAYMENT_ALERT = (
+        "merchant_failed_payment_alert",
+        _("Failed payment alerts to your team"),
+    )
+    MERCHANT_DAILY_DIGEST = "merchant_daily_digest", _("Daily digests to your team")
+    SHIPMENT_UPDATE = "shipment_update", _("Shipment emails")
+    MEMBER_INVITATION = "member_invitation", _("Invitations to join your team")
+    TEST = "test", _("Test emails")
+
+
 # What a sealed value reads as everywhere but in the email itself.
 SEALED = "[hidden]"
 
@@ -46,6 +61,32 @@ class Message(TenantModel):
         BOUNCED = "bounced", _("Bounced")
         COMPLAINED = "complained", _("Marked as spam")
 
+    class ErrorCode(models.TextChoices):
+        """Why a message did not go (yet), as the outbox decided it: the emails page explains a
+        message from this code (its label), never from `last_error`, the technical detail kept
+        for ops (the exception's text, which may quote a provider's response). Blank: no error."""
+
+        SUPPRESSED = "suppressed", _("The address is on the suppression list, so nothing was sent.")
+        OPTED_OUT = "opted_out", _("This member turned off these alerts, so nothing was sent.")
+        STALE_SEND = (
+            "stale_send",
+            _(
+                "Sending was interrupted: it may or may not have reached the recipient, so it was "
+                "not retried. Ask us to resend it if the recipient did not receive it."
+            ),
+        )
+        TEMPLATE_ERROR = (
+            "template_error",
+            _("The email could not be written: its template is missing or broken."),
+        )
+        RECIPIENT_REFUSED = (
+            "recipient_refused",
+            _("The email provider refused the recipient's address."),
+        )
+        ESP_ERROR = "esp_error", _("The email provider answered with an error.")
+        ESP_UNREACHABLE = "esp_unreachable", _("The email provider could not be reached.")
+        UNEXPECTED = "unexpected", _("Sending failed because of an unexpected error.")
+
     storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=60, help_text="A short machine name: payment_recovery…")
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.BUYER)
@@ -67,6 +108,7 @@ class Message(TenantModel):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=20, choices=ErrorCode.choices, blank=True, default="")
     last_error = models.TextField(blank=True)
 
     # As sent: what the buyer actually received, kept for the merchant and for ops.

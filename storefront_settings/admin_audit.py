@@ -10,7 +10,7 @@ from collections import defaultdict
 from django.db import models, transaction
 
 from storefront_settings.fields import EncryptedTextField
-from storefront_settings.models import Storefront
+from storefront_settings.models import AuditAction, Storefront
 from storefront_settings.services.audit import audit_value, record
 
 # Field names whose values never reach the log (the audit page hides them too).
@@ -110,7 +110,7 @@ def record_added(*, actor, obj) -> None:
         record(
             storefront=storefront,
             actor=actor,
-            action="admin.added",
+            action=AuditAction.ADMIN_ADDED,
             model=_kind(type(obj)),
             object=_label(obj),
         )
@@ -125,7 +125,7 @@ def record_changed(*, actor, before, obj, names) -> None:
             record(
                 storefront=storefront,
                 actor=actor,
-                action="admin.changed",
+                action=AuditAction.ADMIN_CHANGED,
                 model=_kind(type(obj)),
                 object=_label(obj),
                 changed=changed,
@@ -142,7 +142,7 @@ def record_deleted(*, actor, objects, model) -> None:
         record(
             storefront=storefront,
             actor=actor,
-            action="admin.deleted",
+            action=AuditAction.ADMIN_DELETED,
             model=_kind(model),
             objects=labels[:MAX_NAMED],
             count=len(labels),

@@ -10,7 +10,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from storefront_settings.models import Membership, Storefront
+from storefront_settings.models import AuditAction, Membership, Storefront
 from storefront_settings.services.audit import record
 
 RECOVERY_CODE_COUNT = 10
@@ -59,7 +59,7 @@ def _member_of(user) -> list[Storefront]:
     return [member.storefront for member in user.memberships.select_related("storefront")]
 
 
-def _record_everywhere(*, user, actor, action: str, **detail) -> None:
+def _record_everywhere(*, user, actor, action: AuditAction, **detail) -> None:
     who = user.email or user.get_username()
     for storefront in _member_of(user):
         record(storefront=storefront, actor=actor, action=action, member=who, **detail)
@@ -91,7 +91,7 @@ def confirm_authenticator(*, user, device: TOTPDevice) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
-    _record_everywhere(user=user, actor=user, action="member.two_factor_enabled")
+    _record_everywhere(user=user, actor=user, action=AuditAction.MEMBER_TWO_FACTOR_ENABLED)
     return codes
 
 
@@ -99,7 +99,7 @@ def confirm_authenticator(*, user, device: TOTPDevice) -> list[str]:
 def renew_recovery_codes(*, user) -> list[str]:
     """A new set of recovery codes; the old ones stop working."""
     codes = _new_recovery_codes(user)
-    _record_everywhere(user=user, actor=user, action="member.recovery_codes_renewed")
+    _record_everywhere(user=user, actor=user, action=AuditAction.MEMBER_RECOVERY_CODES_RENEWED)
     return codes
 
 
@@ -107,7 +107,7 @@ def renew_recovery_codes(*, user) -> list[str]:
 def turn_off_two_factor(*, user) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    _record_everywhere(user=user, actor=user, action="member.two_factor_disabled")
+    _record_everywhere(user=user, actor=user, action=AuditAction.MEMBER_TWO_FACTOR_DISABLED)
 
 
 @transaction.atomic
@@ -118,7 +118,10 @@ def enroll_authenticator(*, user) -> tuple[TOTPDevice, list[str]]:
     device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=True)
     codes = _new_recovery_codes(user)
     _record_everywhere(
-        user=user, actor=None, action="member.two_factor_enabled", note="manage.py enroll_totp"
+        user=user,
+        actor=None,
+        action=AuditAction.MEMBER_TWO_FACTOR_ENABLED,
+        note="manage.py enroll_totp",
     )
     return device, codes
 

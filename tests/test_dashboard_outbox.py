@@ -1,9 +1,11 @@
 """The emails pages: the messages log, one message with its preview, the suppression list."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 from anymail.signals import AnymailTrackingEvent
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +18,7 @@ from payments.services import ingest
 from storefront_settings.models import AuditLog, Membership
 from tests.factories import MembershipFactory
 from tests.payments_helpers import signal
+from tests.test_outbox import FlakyBackend
 from tracking import services as tracking
 
 # Daytime in Paris, outside the default quiet hours (21:00–08:00).
@@ -333,6 +336,7 @@ def test_the_last_error_is_told_in_plain_words_without_the_raw_text(
     Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
         status=Message.Status.FAILED,
         attempts=6,
+        error_code=Message.ErrorCode.ESP_ERROR,
         last_error="AnymailAPIError: Postmark API response 401: bad token pm-secret-0123456789",
     )
     body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
@@ -575,3 +579,81 @@ def test_the_pages_ask_for_a_login(client, alpha):
         response = client.get(url)
         assert response.status_code == 302
         assert "login" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", Message.ErrorCode.values)
+def test_the_message_page_explains_every_error_code(logged_in, alpha, schedule_message, code):
+    message = schedule_message(alpha.storefront)
+    Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
+        status=Message.Status.FAILED, error_code=code, last_error="SomeError: raw detail 0xdead"
+    )
+    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    words = str(Message.ErrorCode(code).label)
+    assert words and words != code
+    assert words.replace("'", "&#x27;") in body
+    assert "raw detail 0xdead" not in body
+
+
+@pytest.mark.django_db
+def test_the_page_explains_the_stored_code_not_the_english_of_last_error(
+    logged_in, alpha, schedule_message
+):
+    # The words come from the code alone: an error text that reads like another explanation
+    # (as the outbox's notes once were matched) changes nothing.
+    message = schedule_message(alpha.storefront)
+    Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
+        status=Message.Status.FAILED,
+        error_code=Message.ErrorCode.ESP_UNREACHABLE,
+        last_error="The address is on the suppression list.",
+    )
+    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    assert "The email provider could not be reached." in body
+    assert "so nothing was sent" not in body
+
+
+@pytest.mark.django_db
+def test_a_send_that_failed_stores_a_code_the_page_explains(
+    logged_in, alpha, schedule_message, settings
+):
+    settings.EMAIL_BACKEND = "tests.test_outbox.FlakyBackend"
+    FlakyBackend.calls, FlakyBackend.failures = 0, 100
+    message = schedule_message(alpha.storefront)
+    sending.send_due(now=NOON_PARIS)
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("scheduled", "esp_unreachable")
+    assert message.last_error == "ConnectionError: ESP unreachable"
+    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    assert "The email provider could not be reached." in body
+    assert "It will be tried again automatically." in body
+    assert "(technical name: ConnectionError)" in body
+    assert "ESP unreachable" not in body
+
+
+@pytest.mark.django_db
+def test_messages_written_before_error_codes_get_the_code_the_page_used_to_read(
+    alpha, schedule_message
+):
+    backfill = import_module("notifications.migrations.0004_message_error_code").backfill
+    notes = {
+        "The address is on the suppression list.": "suppressed",
+        "The member turned off these alerts.": "opted_out",
+        "The worker stopped while handing this message to the email provider.": "stale_send",
+        "TemplateSyntaxError: bad tag": "template_error",
+        "AnymailRecipientsRefused: all refused": "recipient_refused",
+        "AnymailAPIError: 401": "esp_error",
+        "SMTPServerDisconnected: gone": "esp_unreachable",
+        "TimeoutError: timed out": "esp_unreachable",
+        "KeyError: 'x'": "unexpected",
+        "": "",
+    }
+    rows = {}
+    for note in notes:
+        message = schedule_message(alpha.storefront)
+        Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
+            status=Message.Status.FAILED, last_error=note, error_code=""
+        )
+        rows[message.pk] = note
+    backfill(apps, None)
+    found = dict(Message.objects.for_storefront(alpha.storefront).values_list("pk", "error_code"))
+    assert {rows[pk]: found[pk] for pk in rows} == notes

@@ -31,6 +31,7 @@ def test_a_suppressed_address_gets_nothing(alpha, schedule_message):
         message.refresh_from_db()
         assert message.status == "suppressed"
         assert "suppression list" in message.last_error
+        assert message.error_code == Message.ErrorCode.SUPPRESSED
 
 
 @pytest.mark.django_db
@@ -66,6 +67,7 @@ def test_a_merchant_who_turned_alerts_off_gets_no_alert(alpha, schedule_message)
         "suppressed",
         "The member turned off these alerts.",
     )
+    assert message.error_code == Message.ErrorCode.OPTED_OUT
 
 
 @pytest.mark.django_db

@@ -223,6 +223,7 @@ def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_
     assert sending.send_due(now=now).sent == 1
     message.refresh_from_db()
     assert (message.status, message.attempts, message.last_error) == ("sent", 4, "")
+    assert message.error_code == ""
 
 
 @pytest.mark.django_db
@@ -237,6 +238,7 @@ def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedu
     assert message.status == "failed"
     assert message.attempts == sending.MAX_ATTEMPTS
     assert message.last_error == "ConnectionError: ESP unreachable"
+    assert message.error_code == Message.ErrorCode.ESP_UNREACHABLE
     assert sending.send_due(now=now + timedelta(days=1)).claimed == 0
     assert sending.resend(message) is True
     flaky.failures = 0
@@ -259,6 +261,7 @@ def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(alpha, schedule_
     message.refresh_from_db()
     assert message.status == "failed"
     assert "may have been sent" in message.last_error
+    assert message.error_code == Message.ErrorCode.STALE_SEND
     assert sending.send_due(now=timezone.now()).claimed == 0
     assert mail.outbox == []
 

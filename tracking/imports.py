@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
-from storefront_settings.models import Language, Storefront
+from storefront_settings.models import AuditAction, Language, Storefront
 from storefront_settings.services import audit
 from tracking import services
 from tracking.carriers import Carrier
@@ -80,7 +80,7 @@ def import_upload(
     audit.record(
         storefront=storefront,
         actor=actor,
-        action="shipments.imported",
+        action=AuditAction.SHIPMENTS_IMPORTED,
         filename=filename[:200],
         created=report.created,
         existing=report.existing,

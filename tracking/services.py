@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from inbound import services as inbound
 from inbound.models import InboundEvent
+from notifications.models import MessageKind
 from notifications.services import outbox
 from notifications.services.outbox import normalise_email
-from storefront_settings.models import ShipmentPolicy, Storefront
+from storefront_settings.models import AuditAction, Milestone, ShipmentPolicy, Storefront
 from storefront_settings.services.audit import changes as audit_changes
 from storefront_settings.services.audit import record
 from tracking import carriers
@@ -35,11 +36,11 @@ SIGNED_PAGE_SALT = "tracking.page"
 
 # The status that makes each milestone email, and the template it uses.
 MILESTONE_OF_STATUS = {
-    ShipmentStatus.OUT_FOR_DELIVERY: "out_for_delivery",
-    ShipmentStatus.DELIVERED: "delivered",
-    ShipmentStatus.FAILED_ATTEMPT: "failed_attempt",
-    ShipmentStatus.AVAILABLE_FOR_PICKUP: "available_for_pickup",
-    ShipmentStatus.EXCEPTION: "exception",
+    ShipmentStatus.OUT_FOR_DELIVERY: Milestone.OUT_FOR_DELIVERY,
+    ShipmentStatus.DELIVERED: Milestone.DELIVERED,
+    ShipmentStatus.FAILED_ATTEMPT: Milestone.FAILED_ATTEMPT,
+    ShipmentStatus.AVAILABLE_FOR_PICKUP: Milestone.AVAILABLE_FOR_PICKUP,
+    ShipmentStatus.EXCEPTION: Milestone.EXCEPTION,
 }
 
 
@@ -100,12 +101,12 @@ def create_shipment(storefront: Storefront, data: NewShipment, *, actor=None) ->
             record(
                 storefront=storefront,
                 actor=actor,
-                action="shipment.created",
+                action=AuditAction.SHIPMENT_CREATED,
                 shipment=shipment.pk,
                 tracking_number=shipment.tracking_number,
                 order_reference=shipment.order_reference,
             )
-        _notify(shipment, "shipped")
+        _notify(shipment, Milestone.SHIPPED)
     return shipment
 
 
@@ -145,7 +146,7 @@ def correct_shipment(shipment: Shipment, changes: dict, *, actor=None) -> Shipme
         record(
             storefront=shipment.storefront,
             actor=actor,
-            action="shipment.corrected",
+            action=AuditAction.SHIPMENT_CORRECTED,
             shipment=shipment.pk,
             tracking_number=shipment.tracking_number,
             changed=changed,
@@ -301,7 +302,7 @@ def revoke_page_link(*, shipment: Shipment, actor) -> Shipment:
     record(
         storefront=storefront,
         actor=actor,
-        action="shipment.link_revoked",
+        action=AuditAction.SHIPMENT_LINK_REVOKED,
         shipment=locked.pk,
         tracking_number=locked.tracking_number,
     )
@@ -320,7 +321,7 @@ def display_date(value: date | None, locale: str) -> str:
     return format_date(value, format="full", locale=locale) if value else ""
 
 
-def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = None) -> bool:
+def _notify(shipment: Shipment, milestone: Milestone, policy: ShipmentPolicy | None = None) -> bool:
     """Schedule a milestone email, at most once per shipment and milestone, per policy."""
     storefront = shipment.storefront
     if not shipment.buyer_email:
@@ -330,7 +331,7 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
         return False
     locale = shipment.locale
     pickup_location = ""
-    if milestone == "available_for_pickup":
+    if milestone == Milestone.AVAILABLE_FOR_PICKUP:
         point = shipment.checkpoints.filter(status=ShipmentStatus.AVAILABLE_FOR_PICKUP).first()
         pickup_location = point.location if point else ""
     outbox.schedule(
@@ -352,8 +353,8 @@ def _notify(shipment: Shipment, milestone: str, policy: ShipmentPolicy | None = 
         send_at=timezone.now(),
         idempotency_key=f"shipment:{shipment.pk}:{milestone}",
         # Delivered cancels what is still scheduled; its own email stays out of the group.
-        group="" if milestone == "delivered" else shipment.group,
-        kind="shipment_update",
+        group="" if milestone == Milestone.DELIVERED else shipment.group,
+        kind=MessageKind.SHIPMENT_UPDATE,
         locale=locale,
         about=shipment,
     )
@@ -386,7 +387,7 @@ def flag_stalled(*, now: datetime | None = None) -> int:
             [now, sorted(FINAL), now, shortest, now, default_days],
         )
         flagged = [row[0] for row in cursor.fetchall()]
-    _notify_flagged(flagged, "stalled")
+    _notify_flagged(flagged, Milestone.STALLED)
     return len(flagged)
 
 
@@ -406,11 +407,11 @@ def flag_late(*, now: datetime | None = None) -> int:
             [now, sorted(FINAL), now.date()],
         )
         flagged = [row[0] for row in cursor.fetchall()]
-    _notify_flagged(flagged, "delay")
+    _notify_flagged(flagged, Milestone.DELAY)
     return len(flagged)
 
 
-def _notify_flagged(ids: list[int], milestone: str) -> None:
+def _notify_flagged(ids: list[int], milestone: Milestone) -> None:
     # Only the parcels flagged just now: the sweep itself never loops over all shipments.
     policies: dict[int, ShipmentPolicy] = {}
     for shipment in Shipment.unscoped.select_related("storefront").filter(pk__in=ids):

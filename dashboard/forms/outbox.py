@@ -12,20 +12,13 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.forms.periods import ANY_TIME, PERIODS, StorefrontListFilterForm, add_day_fields
-from notifications.models import Audience, Message
+from notifications.models import Audience, Message, MessageKind
 from notifications.rendering import available_templates
 from notifications.services.outbox import normalise_email
 from payments.reasons import FailureReason
 from storefront_settings.models import Storefront
 
-KINDS = {
-    "payment_recovery": _("Payment recovery emails"),
-    "merchant_failed_payment_alert": _("Failed payment alerts to your team"),
-    "merchant_daily_digest": _("Daily digests to your team"),
-    "shipment_update": _("Shipment emails"),
-    "member_invitation": _("Invitations to join your team"),
-    "test": _("Test emails"),
-}
+KINDS = dict(MessageKind.choices)
 
 Delivery = Message.Delivery
 

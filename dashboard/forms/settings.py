@@ -17,6 +17,7 @@ from stdnum.fr import siren, siret
 from payments.reasons import MERCHANT_ONLY, FailureReason
 from storefront_settings.models import (
     Membership,
+    Milestone,
     PaymentMethod,
     ShipmentPolicy,
     Storefront,
@@ -439,23 +440,14 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
         }
 
 
-MILESTONE_LABELS = {
-    "shipped": _("Shipped: the parcel has left, with its tracking number and link"),
-    "out_for_delivery": _("Out for delivery: the parcel arrives today"),
-    "delivered": _("Delivered"),
-    "failed_attempt": _("A delivery attempt failed: what happens next"),
-    "available_for_pickup": _("Ready to collect at a pickup point or post office"),
-    "exception": _("A problem in delivery (damaged, address issue, held at customs…)"),
-    "delay": _("Running late: past the delivery date you promised"),
-    "stalled": _("No news from the carrier for the number of days below"),
-}
+MILESTONE_LABELS = dict(Milestone.choices)
 
 
 class ShipmentPolicyForm(SettingsForm, forms.ModelForm):
     milestones = forms.MultipleChoiceField(
         label=_("Email the buyer when"),
         required=False,
-        choices=[(name, MILESTONE_LABELS[name]) for name in default_milestones()],
+        choices=Milestone.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Each email is sent at most once per parcel."),
     )

@@ -13,7 +13,7 @@ from dashboard.access import member_view, scoped_or_404
 from dashboard.forms.lost_sales import DEFAULT_SORT, LostSaleFilterForm
 from dashboard.forms.outbox import describe_template
 from dashboard.views.lists import page_of, sort_links
-from notifications.models import Message
+from notifications.models import Message, MessageKind
 from payments.models import LostSale, PaymentAttempt, PaymentReference
 from payments.selectors import messages_by_sale
 from payments.services import merchant
@@ -80,7 +80,8 @@ def lost_sale(request, pk):
                 (
                     m
                     for m in emails
-                    if m.kind == "payment_recovery" and m.status == Message.Status.SCHEDULED
+                    if m.kind == MessageKind.PAYMENT_RECOVERY
+                    and m.status == Message.Status.SCHEDULED
                 ),
                 None,
             ),
@@ -90,12 +91,12 @@ def lost_sale(request, pk):
 
 def describe_email(message: Message) -> str:
     """An email about a lost sale, in plain words."""
-    if message.kind == "payment_recovery":
+    if message.kind == MessageKind.PAYMENT_RECOVERY:
         step, steps = message.context.get("step"), message.context.get("steps")
         if step and steps:
             return _("Recovery email %(step)s of %(steps)s") % {"step": step, "steps": steps}
         return _("Recovery email")
-    if message.kind == "merchant_failed_payment_alert":
+    if message.kind == MessageKind.MERCHANT_FAILED_PAYMENT_ALERT:
         return _("Alert to a team member")
     return describe_template(message.template)
 

@@ -89,41 +89,31 @@ REASON_WORDS = {
     Suppression.Reason.MANUAL: gettext_lazy("Added by your team."),
 }
 
-# The outbox's own explanations (notifications.services), stored in English.
-SUPPRESSED_NOTE = "The address is on the suppression list."
-OPTED_OUT_NOTE = "The member turned off these alerts."
-STALE_NOTE_START = "The worker stopped while handing this message"
+ErrorCode = Message.ErrorCode
+# The codes that are a failed attempt to send (not a decision not to): the exception's class is
+# named for the merchant to quote to support, and a scheduled one is retried.
+SEND_FAILURES = {
+    ErrorCode.TEMPLATE_ERROR,
+    ErrorCode.RECIPIENT_REFUSED,
+    ErrorCode.ESP_ERROR,
+    ErrorCode.ESP_UNREACHABLE,
+    ErrorCode.UNEXPECTED,
+}
 
 
 def explain_error(message: Message) -> str:
-    """Why a message did not go (yet), in plain words. The stored error is for ops (admin): it
-    is the exception's text, which may quote a provider's response, so the page shows no more
-    of it than the kind of error."""
-    error = message.last_error
-    if not error:
+    """Why a message did not go (yet), in plain words, from the code the outbox stored. The
+    stored error text is for ops (admin): it is the exception's text, which may quote a
+    provider's response, so the page shows no more of it than the kind of error."""
+    if not message.error_code:
         return ""
-    if error == SUPPRESSED_NOTE:
-        return _("The address is on the suppression list, so nothing was sent.")
-    if error == OPTED_OUT_NOTE:
-        return _("This member turned off these alerts, so nothing was sent.")
-    if error.startswith(STALE_NOTE_START):
-        return _(
-            "Sending was interrupted: it may or may not have reached the recipient, so it was "
-            "not retried. Ask us to resend it if the recipient did not receive it."
-        )
-    kind = error.partition(":")[0].strip()
-    if kind in ("TemplateDoesNotExist", "TemplateSyntaxError"):
-        words = _("The email could not be written: its template is missing or broken.")
-    elif kind == "AnymailRecipientsRefused":
-        words = _("The email provider refused the recipient's address.")
-    elif kind.startswith("Anymail"):
-        words = _("The email provider answered with an error.")
-    elif kind.startswith("SMTP") or kind in ("ConnectionError", "TimeoutError", "OSError"):
-        words = _("The email provider could not be reached.")
-    else:
-        words = _("Sending failed because of an unexpected error.")
+    words = str(ErrorCode(message.error_code).label)
+    if message.error_code not in SEND_FAILURES:
+        return words
     if message.status == Status.SCHEDULED:
         words += " " + _("It will be tried again automatically.")
+    # notifications.services.sending keeps "ExceptionClass: its text".
+    kind = message.last_error.partition(":")[0].strip()
     if kind.isidentifier():
         words += " " + _("(technical name: %(kind)s)") % {"kind": kind}
     return words

@@ -28,6 +28,7 @@ from dashboard.views.lists import page_of
 from payments.reasons import FailureReason
 from payments.services.display import amount_display
 from storefront_settings.models import (
+    AuditAction,
     AuditLog,
     Membership,
     PaymentMethod,
@@ -114,45 +115,10 @@ FIELD_LABELS = {
     "require_two_factor": gettext_lazy("Two-factor login required"),
 }
 
-# What each audit action means, in plain words. An action not listed is shown from its code
-# ("member.invited" → "Member invited"), so a new action never breaks the page.
-ACTION_LABELS = {
-    "storefront.created": gettext_lazy("Storefront created"),
-    "storefront.brand_changed": gettext_lazy("Brand and trust details changed"),
-    "storefront.sending_changed": gettext_lazy("Quiet hours or daily cap changed"),
-    "recovery_policy.changed": gettext_lazy("Recovery emails policy changed"),
-    "shipment_policy.changed": gettext_lazy("Shipment emails policy changed"),
-    "member.alerts_changed": gettext_lazy("Alert preferences changed"),
-    "api_key.created": gettext_lazy("API key created"),
-    "api_key.revoked": gettext_lazy("API key revoked"),
-    "secret.added": gettext_lazy("Provider secret added"),
-    "secret.revoked": gettext_lazy("Provider secret revoked"),
-    "member.role_changed": gettext_lazy("Member's role changed"),
-    "member.invited": gettext_lazy("Member invited"),
-    "invitation.resent": gettext_lazy("Invitation sent again"),
-    "invitation.revoked": gettext_lazy("Invitation revoked"),
-    "member.joined": gettext_lazy("Invitation accepted: member joined"),
-    "lost_sale.marked_lost": gettext_lazy("Lost sale marked lost"),
-    "lost_sale.recovery_email_sent_now": gettext_lazy("Recovery email sent now"),
-    "lost_sale.sequence_stopped": gettext_lazy("Recovery emails stopped"),
-    "shipments.imported": gettext_lazy("Shipments imported from a file"),
-    "shipment.link_revoked": gettext_lazy("Buyer's tracking link revoked (a new one made)"),
-    "shipment.created": gettext_lazy("Shipment recorded"),
-    "shipment.corrected": gettext_lazy("Shipment corrected"),
-    "message.resent": gettext_lazy("Failed email queued again"),
-    "message.cancelled": gettext_lazy("Scheduled email cancelled"),
-    "inbound_event.replayed": gettext_lazy("Event processed again"),
-    "admin.added": gettext_lazy("Added by Aftersale's staff"),
-    "admin.changed": gettext_lazy("Changed by Aftersale's staff"),
-    "admin.deleted": gettext_lazy("Deleted by Aftersale's staff"),
-    "suppression.added": gettext_lazy("Address added to the suppression list"),
-    "suppression.lifted": gettext_lazy("Suppression lifted"),
-    "webhook.test_sent": gettext_lazy("Test event sent"),
-    "storefront.security_changed": gettext_lazy("Two-factor requirement changed"),
-    "member.two_factor_enabled": gettext_lazy("Two-factor login turned on"),
-    "member.two_factor_disabled": gettext_lazy("Two-factor login turned off"),
-    "member.recovery_codes_renewed": gettext_lazy("New recovery codes made"),
-}
+# What each audit action means, in plain words: storefront_settings.models.AuditAction's labels.
+# An action not listed (a row older than its label) is shown from its code ("member.invited" →
+# "Member invited"), so the page never breaks on one.
+ACTION_LABELS = dict(AuditAction.choices)
 
 # Actions that record one change as top-level "from" and "to": the field they change.
 TOP_LEVEL_CHANGE = {"member.role_changed": "role"}

@@ -51,9 +51,10 @@ def schedule(
         raise TemplateDoesNotExist(f"emails/{template}/")
     if timezone.is_naive(send_at):
         raise ValueError("send_at must be timezone-aware")
-    status, note = Status.SCHEDULED, ""
+    status, code, note = Status.SCHEDULED, "", ""
     if audience == Audience.BUYER and _suppressed(storefront, to):
-        status, note = Status.SUPPRESSED, "The address is on the suppression list."
+        status, code = Status.SUPPRESSED, Message.ErrorCode.SUPPRESSED
+        note = "The address is on the suppression list."
     message = Message(
         storefront=storefront,
         kind=kind,
@@ -66,6 +67,7 @@ def schedule(
         idempotency_key=idempotency_key,
         group=group,
         status=status,
+        error_code=code,
         last_error=note,
         send_at=send_at,
         next_attempt_at=send_at,

@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from notifications.models import Audience, Message, Suppression
 from notifications.rendering import render
 from notifications.services.outbox import normalise_email
-from storefront_settings.models import Membership, Storefront
+from storefront_settings.models import AuditAction, Membership, Storefront
 from storefront_settings.services.audit import record
 from storefront_settings.tenancy import lock_keys
 
@@ -35,6 +35,7 @@ STALE_SEND = timedelta(minutes=15)
 CLAIM_BATCH = 50
 
 Status = Message.Status
+ErrorCode = Message.ErrorCode
 
 
 @dataclass
@@ -91,11 +92,12 @@ def _claim(now: datetime, batch_size: int, report: SendReport) -> list[Message] 
         for message in due:
             if (message.storefront_id, message.to, message.audience) in suppressed:
                 message.status = Status.SUPPRESSED
-                message.last_error = (
-                    "The address is on the suppression list."
-                    if message.is_buyer_facing
-                    else "The member turned off these alerts."
-                )
+                if message.is_buyer_facing:
+                    message.error_code = ErrorCode.SUPPRESSED
+                    message.last_error = "The address is on the suppression list."
+                else:
+                    message.error_code = ErrorCode.OPTED_OUT
+                    message.last_error = "The member turned off these alerts."
                 report.suppressed += 1
             elif later := _guard(message, now):
                 message.next_attempt_at = later
@@ -108,6 +110,7 @@ def _claim(now: datetime, batch_size: int, report: SendReport) -> list[Message] 
             message.save(
                 update_fields=[
                     "status",
+                    "error_code",
                     "last_error",
                     "next_attempt_at",
                     "attempts",
@@ -186,7 +189,7 @@ def _deliver(message: Message, backend, report: SendReport, now: datetime) -> No
             rendered = _render(message, {**message.context, **json.loads(message.sealed)})
     except (TemplateDoesNotExist, TemplateSyntaxError) as error:
         # A broken template will not mend itself: fail now rather than retry.
-        _finish(message, status=Status.FAILED, last_error=_describe(error))
+        _finish(message, status=Status.FAILED, **_error_fields(error))
         report.failed += 1
         report.errors.append(_describe(error))
         return
@@ -196,13 +199,13 @@ def _deliver(message: Message, backend, report: SendReport, now: datetime) -> No
     except Exception as error:  # noqa: BLE001 - any ESP or network failure is retried
         report.errors.append(_describe(error))
         if message.attempts >= MAX_ATTEMPTS:
-            _finish(message, status=Status.FAILED, last_error=_describe(error))
+            _finish(message, status=Status.FAILED, **_error_fields(error))
             report.failed += 1
         else:
             _finish(
                 message,
                 status=Status.SCHEDULED,
-                last_error=_describe(error),
+                **_error_fields(error),
                 next_attempt_at=now + retry_delay(message.attempts),
             )
             report.retried += 1
@@ -221,6 +224,7 @@ def _deliver(message: Message, backend, report: SendReport, now: datetime) -> No
         message,
         status=Status.SENT,
         sent_at=timezone.now(),
+        error_code="",
         last_error="",
         esp_message_id=str(esp_id)[:200],
         subject=kept.subject[:300],
@@ -302,6 +306,25 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
+def error_code(error: Exception) -> str:
+    """The kind of a send failure, from the exception's class: the emails page explains the
+    code; the exception's text stays in `last_error` for ops."""
+    name = type(error).__name__
+    if isinstance(error, TemplateDoesNotExist | TemplateSyntaxError):
+        return ErrorCode.TEMPLATE_ERROR
+    if name == "AnymailRecipientsRefused":
+        return ErrorCode.RECIPIENT_REFUSED
+    if name.startswith("Anymail"):
+        return ErrorCode.ESP_ERROR
+    if name.startswith("SMTP") or name in ("ConnectionError", "TimeoutError", "OSError"):
+        return ErrorCode.ESP_UNREACHABLE
+    return ErrorCode.UNEXPECTED
+
+
+def _error_fields(error: Exception) -> dict[str, str]:
+    return {"error_code": error_code(error), "last_error": _describe(error)}
+
+
 def _finish(message: Message, *, status: str, **fields) -> None:
     """Record the outcome of a send, only if the row is still ours (`sending`)."""
     Message.objects.for_storefront(message.storefront).filter(
@@ -320,6 +343,7 @@ def fail_stale_sends(*, now: datetime | None = None) -> int:
     ).update(
         status=Status.FAILED,
         updated_at=now,
+        error_code=ErrorCode.STALE_SEND,
         last_error=(
             "The worker stopped while handing this message to the email provider. It may have "
             "been sent, so it was not retried; resend it if the recipient did not receive it."
@@ -337,7 +361,7 @@ def resend(message: Message, *, actor=None) -> bool:
         .update(status=Status.SCHEDULED, next_attempt_at=now, attempts=0, updated_at=now)
     )
     if resent:
-        _record_about(message, actor=actor, action="message.resent")
+        _record_about(message, actor=actor, action=AuditAction.MESSAGE_RESENT)
     return resent
 
 
@@ -350,11 +374,11 @@ def cancel_message(message: Message, *, actor=None) -> bool:
         .update(status=Status.CANCELLED, updated_at=timezone.now())
     )
     if cancelled:
-        _record_about(message, actor=actor, action="message.cancelled")
+        _record_about(message, actor=actor, action=AuditAction.MESSAGE_CANCELLED)
     return cancelled
 
 
-def _record_about(message: Message, *, actor, action: str) -> None:
+def _record_about(message: Message, *, actor, action: AuditAction) -> None:
     record(
         storefront=message.storefront,
         actor=actor,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from notifications.models import Audience, Message, Suppression
 from notifications.services.outbox import normalise_email
-from storefront_settings.models import Membership, Storefront
+from storefront_settings.models import AuditAction, Membership, Storefront
 from storefront_settings.services.audit import record
 
 Status = Message.Status
@@ -32,6 +32,7 @@ def _suppress_scheduled(storefront: Storefront, email: str) -> None:
         .filter(to=email, audience=Audience.BUYER, status=Status.SCHEDULED)
         .update(
             status=Status.SUPPRESSED,
+            error_code=Message.ErrorCode.SUPPRESSED,
             last_error="The address is on the suppression list.",
             updated_at=timezone.now(),
         )
@@ -100,7 +101,13 @@ def add_manual_suppression(
     if not created:
         raise AlreadySuppressed(suppression)
     _suppress_scheduled(storefront, email)
-    record(storefront=storefront, actor=actor, action="suppression.added", email=email, note=note)
+    record(
+        storefront=storefront,
+        actor=actor,
+        action=AuditAction.SUPPRESSION_ADDED,
+        email=email,
+        note=note,
+    )
     return suppression
 
 
@@ -133,7 +140,7 @@ def lift_suppression(
     record(
         storefront=storefront,
         actor=actor,
-        action="suppression.lifted",
+        action=AuditAction.SUPPRESSION_LIFTED,
         email=suppression.email,
         reason=suppression.reason,
         confirmed=confirmed,

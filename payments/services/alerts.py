@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.models import Audience
+from notifications.models import Audience, MessageKind
 from notifications.services import outbox
 from payments.models import LostSale
 from payments.services.display import amount_display, lost_sale_url
@@ -51,7 +51,7 @@ def alert_members(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
             idempotency_key=f"lost-sale:{lost_sale.pk}:alert:{member.pk}",
             # In the sale's group: recovered before it went out, the alert is not sent.
             group=lost_sale.group,
-            kind="merchant_failed_payment_alert",
+            kind=MessageKind.MERCHANT_FAILED_PAYMENT_ALERT,
             audience=Audience.MERCHANT,
             locale=locale,
             about=lost_sale,
@@ -108,7 +108,7 @@ def send_daily_digests(*, now: datetime | None = None) -> int:
             },
             send_at=now,
             idempotency_key=f"digest:{member.pk}:{local.date().isoformat()}",
-            kind="merchant_daily_digest",
+            kind=MessageKind.MERCHANT_DAILY_DIGEST,
             audience=Audience.MERCHANT,
             locale=locale,
         )

@@ -4,10 +4,11 @@ next recovery email now, stop its emails. Each leaves an audit row naming who di
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Message
+from notifications.models import Message, MessageKind
 from notifications.services import outbox
 from payments import stats
 from payments.models import LostSale
+from storefront_settings.models import AuditAction
 from storefront_settings.services.audit import record
 
 
@@ -31,7 +32,7 @@ def mark_lost(*, lost_sale: LostSale, actor=None) -> bool:
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.marked_lost",
+                action=AuditAction.LOST_SALE_MARKED_LOST,
                 lost_sale=lost_sale.pk,
             )
     lost_sale.refresh_from_db()
@@ -46,13 +47,13 @@ def send_recovery_email_now(*, lost_sale: LostSale, actor=None) -> Message | Non
         return None
     with transaction.atomic():
         message = outbox.bring_forward(
-            lost_sale.storefront, group=lost_sale.group, kind="payment_recovery"
+            lost_sale.storefront, group=lost_sale.group, kind=MessageKind.PAYMENT_RECOVERY
         )
         if message is not None:
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.recovery_email_sent_now",
+                action=AuditAction.LOST_SALE_RECOVERY_EMAIL_SENT_NOW,
                 lost_sale=lost_sale.pk,
                 message=message.pk,
                 step=message.context.get("step"),
@@ -68,7 +69,7 @@ def stop_recovery(*, lost_sale: LostSale, actor=None) -> int:
             record(
                 storefront=lost_sale.storefront,
                 actor=actor,
-                action="lost_sale.sequence_stopped",
+                action=AuditAction.LOST_SALE_SEQUENCE_STOPPED,
                 lost_sale=lost_sale.pk,
                 cancelled=stopped,
             )

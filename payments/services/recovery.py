@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from django.utils import timezone
 
+from notifications.models import MessageKind
 from notifications.services import outbox
 from payments import links
 from payments.models import LostSale
@@ -56,7 +57,7 @@ def schedule_recovery(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
             send_at=lost_sale.first_failed_at + timedelta(hours=delay),
             idempotency_key=f"lost-sale:{lost_sale.pk}:recovery:{step}",
             group=lost_sale.group,
-            kind="payment_recovery",
+            kind=MessageKind.PAYMENT_RECOVERY,
             locale=locale,
             about=lost_sale,
         )

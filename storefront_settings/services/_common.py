@@ -1,6 +1,6 @@
 """Helpers the settings verbs share (storefronts, members, preferences)."""
 
-from storefront_settings.models import Membership
+from storefront_settings.models import AuditAction, Membership
 from storefront_settings.services.audit import changes, record
 
 
@@ -8,7 +8,9 @@ def member_label(membership: Membership) -> str:
     return membership.user.email or membership.user.get_username()
 
 
-def save_changes(*, storefront, actor, row, values: dict, fields: tuple, action: str, **detail):
+def save_changes(
+    *, storefront, actor, row, values: dict, fields: tuple, action: AuditAction, **detail
+):
     """Set `values` on the locked `row`, validate and save the fields that changed, and record
     them; returns {field: {"from": old, "to": new}} for the changed fields."""
     unknown = set(values) - set(fields)

@@ -3,10 +3,10 @@ value, and a change of values, are kept in it."""
 
 from datetime import date, time
 
-from storefront_settings.models import ApiKey, AuditLog, Storefront
+from storefront_settings.models import ApiKey, AuditAction, AuditLog, Storefront
 
 
-def record(*, storefront: Storefront, actor, action: str, **detail) -> AuditLog:
+def record(*, storefront: Storefront, actor, action: AuditAction, **detail) -> AuditLog:
     """One audit row. The actor is a user, None (Aftersale itself), or an API key: a key is not
     a user, so the row names it in `detail["api_key"]` by its name and visible prefix (never the
     key), as the key was at that moment."""

@@ -9,7 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from storefront_settings.models import ApiKey, Provider, ProviderSecret, Storefront, hash_api_key
+from storefront_settings.models import (
+    ApiKey,
+    AuditAction,
+    Provider,
+    ProviderSecret,
+    Storefront,
+    hash_api_key,
+)
 from storefront_settings.services.audit import record
 
 # What each provider's signing secret looks like, from the provider's documentation, and how to
@@ -66,11 +73,16 @@ def create_api_key(*, storefront: Storefront, name: str, actor=None) -> tuple[Ap
         key_hash=hash_api_key(raw_key),
         created_by=actor,
     )
-    record(storefront=storefront, actor=actor, action="api_key.created", prefix=api_key.prefix)
+    record(
+        storefront=storefront,
+        actor=actor,
+        action=AuditAction.API_KEY_CREATED,
+        prefix=api_key.prefix,
+    )
     return api_key, raw_key
 
 
-def _revoke(*, storefront: Storefront, item, actor, action: str, **detail) -> bool:
+def _revoke(*, storefront: Storefront, item, actor, action: AuditAction, **detail) -> bool:
     """Revoke a key or secret of this storefront (another's is left alone); True if it was
     active. The UPDATE's condition makes a second revocation a no-op with no second audit row."""
     revoked = (
@@ -90,7 +102,7 @@ def revoke_api_key(*, storefront: Storefront, api_key: ApiKey, actor=None) -> bo
         storefront=storefront,
         item=api_key,
         actor=actor,
-        action="api_key.revoked",
+        action=AuditAction.API_KEY_REVOKED,
         prefix=api_key.prefix,
     )
 
@@ -129,7 +141,7 @@ def add_provider_secret(
     record(
         storefront=storefront,
         actor=actor,
-        action="secret.added",
+        action=AuditAction.SECRET_ADDED,
         provider=provider,
         hint=provider_secret.hint,
     )
@@ -144,7 +156,7 @@ def revoke_provider_secret(
         storefront=storefront,
         item=provider_secret,
         actor=actor,
-        action="secret.revoked",
+        action=AuditAction.SECRET_REVOKED,
         provider=provider_secret.provider,
         hint=provider_secret.hint,
     )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from storefront_settings import selectors
-from storefront_settings.models import Invitation, Membership, Storefront
+from storefront_settings.models import AuditAction, Invitation, Membership, Storefront
 from storefront_settings.services._common import member_label
 from storefront_settings.services.audit import record
 from storefront_settings.tenancy import lock_keys
@@ -110,7 +110,13 @@ def invite_member(*, storefront: Storefront, email: str, role: str, actor=None) 
     invitation.invited_by = actor
     token = _issue(invitation, now)
     invitation.save()
-    record(storefront=storefront, actor=actor, action="member.invited", email=email, role=role)
+    record(
+        storefront=storefront,
+        actor=actor,
+        action=AuditAction.MEMBER_INVITED,
+        email=email,
+        role=role,
+    )
     return IssuedInvitation(invitation, token)
 
 
@@ -138,7 +144,9 @@ def resend_invitation(
         raise InvitationNotOpen
     token = _issue(row, timezone.now())
     row.save(update_fields=["token_hash", "sent_at", "expires_at"])
-    record(storefront=storefront, actor=actor, action="invitation.resent", email=row.email)
+    record(
+        storefront=storefront, actor=actor, action=AuditAction.INVITATION_RESENT, email=row.email
+    )
     return IssuedInvitation(row, token)
 
 
@@ -151,7 +159,9 @@ def revoke_invitation(*, storefront: Storefront, invitation: Invitation, actor=N
         return False
     row.revoked_at = timezone.now()
     row.save(update_fields=["revoked_at"])
-    record(storefront=storefront, actor=actor, action="invitation.revoked", email=row.email)
+    record(
+        storefront=storefront, actor=actor, action=AuditAction.INVITATION_REVOKED, email=row.email
+    )
     return True
 
 
@@ -177,7 +187,7 @@ def _join(invitation: Invitation, user) -> Membership:
     record(
         storefront=storefront,
         actor=user,
-        action="member.joined",
+        action=AuditAction.MEMBER_JOINED,
         member=member_label(membership),
         role=membership.role,
     )
@@ -236,7 +246,7 @@ def change_member_role(
     record(
         storefront=storefront,
         actor=actor,
-        action="member.role_changed",
+        action=AuditAction.MEMBER_ROLE_CHANGED,
         member=member_label(row),
         **{"from": old_role, "to": role},
     )
@@ -252,4 +262,10 @@ def remove_member(*, storefront: Storefront, membership: Membership, actor=None)
         raise ValidationError("the last owner cannot be removed")
     label, role = member_label(row), row.role
     row.delete()
-    record(storefront=storefront, actor=actor, action="member.removed", member=label, role=role)
+    record(
+        storefront=storefront,
+        actor=actor,
+        action=AuditAction.MEMBER_REMOVED,
+        member=label,
+        role=role,
+    )

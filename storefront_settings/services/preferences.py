@@ -3,7 +3,7 @@ parcels."""
 
 from django.db import transaction
 
-from storefront_settings.models import Membership
+from storefront_settings.models import AuditAction, Membership
 from storefront_settings.services._common import member_label, save_changes
 
 ALERT_FIELDS = ("receives_alerts", "alert_frequency")
@@ -20,7 +20,7 @@ def update_alert_preferences(*, membership: Membership, actor, values: dict) -> 
         row=row,
         values=values,
         fields=ALERT_FIELDS,
-        action="member.alerts_changed",
+        action=AuditAction.MEMBER_ALERTS_CHANGED,
         member=member_label(row),
     )
     for field in changed:

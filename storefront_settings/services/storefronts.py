@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from storefront_settings.models import (
     ApiKey,
+    AuditAction,
     Membership,
     RecoveryPolicy,
     ShipmentPolicy,
@@ -73,7 +74,7 @@ def create_storefront(
     for provider, secret in provider_secrets:
         add_provider_secret(storefront=storefront, provider=provider, secret=secret, actor=owner)
     api_key, raw_key = create_api_key(storefront=storefront, name="Default", actor=owner)
-    record(storefront=storefront, actor=owner, action="storefront.created", slug=slug)
+    record(storefront=storefront, actor=owner, action=AuditAction.STOREFRONT_CREATED, slug=slug)
     return NewStorefront(storefront, owner, api_key, raw_key, generated_password)
 
 
@@ -120,7 +121,9 @@ SHIPMENT_POLICY_FIELDS = ("milestones", "stalled_days")
 SECURITY_FIELDS = ("require_two_factor",)
 
 
-def _update_storefront(*, storefront: Storefront, actor, values: dict, fields, action) -> dict:
+def _update_storefront(
+    *, storefront: Storefront, actor, values: dict, fields, action: AuditAction
+) -> dict:
     # Saved on a locked copy of the row, then copied onto the caller's storefront, so the page
     # that made the change shows it (its header, the shop's name) without a second read.
     row = Storefront.objects.select_for_update().get(pk=storefront.pk)
@@ -140,7 +143,7 @@ def update_brand_and_trust(*, storefront: Storefront, actor, values: dict) -> di
         actor=actor,
         values=values,
         fields=BRAND_AND_TRUST_FIELDS,
-        action="storefront.brand_changed",
+        action=AuditAction.STOREFRONT_BRAND_CHANGED,
     )
 
 
@@ -152,7 +155,7 @@ def update_sending_guards(*, storefront: Storefront, actor, values: dict) -> dic
         actor=actor,
         values=values,
         fields=SENDING_FIELDS,
-        action="storefront.sending_changed",
+        action=AuditAction.STOREFRONT_SENDING_CHANGED,
     )
 
 
@@ -164,7 +167,7 @@ def update_security(*, storefront: Storefront, actor, values: dict) -> dict:
         actor=actor,
         values=values,
         fields=SECURITY_FIELDS,
-        action="storefront.security_changed",
+        action=AuditAction.STOREFRONT_SECURITY_CHANGED,
     )
 
 
@@ -183,7 +186,7 @@ def update_recovery_policy(*, storefront: Storefront, actor, values: dict) -> di
         row=_locked_settings_row(RecoveryPolicy, storefront),
         values=values,
         fields=RECOVERY_POLICY_FIELDS,
-        action="recovery_policy.changed",
+        action=AuditAction.RECOVERY_POLICY_CHANGED,
     )
 
 
@@ -196,5 +199,5 @@ def update_shipment_policy(*, storefront: Storefront, actor, values: dict) -> di
         row=_locked_settings_row(ShipmentPolicy, storefront),
         values=values,
         fields=SHIPMENT_POLICY_FIELDS,
-        action="shipment_policy.changed",
+        action=AuditAction.SHIPMENT_POLICY_CHANGED,
     )
