@@ -101,13 +101,48 @@ def make_tenant(db):
     return make
 
 
+ALPHA_SECRET = "whsec_alphaalphaalphaalpha"
+BRAVO_SECRET = "whsec_bravobravobravobravo"
+
+
 @pytest.fixture
-def two_storefronts(make_tenant):
-    """Two tenants side by side, for tests that prove neither sees the other."""
-    return (
-        make_tenant("Alpha", "whsec_alphaalphaalphaalpha"),
-        make_tenant("Bravo", "whsec_bravobravobravobravo"),
-    )
+def alpha(make_tenant) -> Tenant:
+    """The tenant a test acts as: storefront "Alpha" (slug alpha), its owner, an API key and a
+    Stripe signing secret. A test that needs only the storefront takes `alpha.storefront`."""
+    return make_tenant("Alpha", ALPHA_SECRET)
+
+
+@pytest.fixture
+def bravo(make_tenant) -> Tenant:
+    """Another tenant, the one whose rows `alpha` must never see or touch."""
+    return make_tenant("Bravo", BRAVO_SECRET)
+
+
+@pytest.fixture
+def two_storefronts(alpha, bravo):
+    """Two tenants side by side, for tests that prove neither sees the other. The same objects
+    as `alpha` and `bravo`, so a test may take either spelling (or both)."""
+    return alpha, bravo
+
+
+@pytest.fixture
+def alpha_client(client, alpha):
+    """The test client, logged in as alpha's owner (it is the same object as `client`)."""
+    client.force_login(alpha.owner)
+    return client
+
+
+@pytest.fixture
+def member_of(db):
+    """Make a member of a storefront: `member_of(storefront, role="viewer")` gives the new
+    Membership (its user has the password PASSWORD); further keywords set the user's fields."""
+
+    def make(storefront, role=Membership.Role.STAFF, **user) -> Membership:
+        return MembershipFactory(
+            storefront=storefront, role=role, **{f"user__{k}": v for k, v in user.items()}
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -48,13 +48,6 @@ def audit(storefront, action):
 
 
 @pytest.fixture
-def alpha(two_storefronts, client):
-    alpha, _ = two_storefronts
-    client.force_login(alpha.owner)
-    return alpha
-
-
-@pytest.fixture
 def sales(two_storefronts):
     alpha, bravo = two_storefronts
     ingest.apply_signal(storefront=alpha.storefront, signal=signal())
@@ -137,12 +130,12 @@ def test_each_url_is_404_for_another_storefront(client, sales):
         ({"status": "open", "reason": "bank_declined"}, ["T-open"]),
     ],
 )
-def test_status_and_reason_filters(client, alpha, query, expected):
+def test_status_and_reason_filters(alpha_client, alpha, query, expected):
     sf = alpha.storefront
     make_sale(sf, order_reference="T-open")
     make_sale(sf, order_reference="T-recovered", status="recovered")
     make_sale(sf, order_reference="T-lost", status="lost", reason="card_expired")
-    response = client.get("/app/alpha/lost-sales/", query)
+    response = alpha_client.get("/app/alpha/lost-sales/", query)
     assert response.status_code == 200
     assert orders(response) == expected
 
@@ -151,41 +144,43 @@ def test_status_and_reason_filters(client, alpha, query, expected):
 @pytest.mark.parametrize(
     ("period", "expected"), [("7", ["3d"]), ("30", ["3d", "20d"]), ("90", ["3d", "20d", "60d"])]
 )
-def test_period_filter(client, alpha, period, expected):
+def test_period_filter(alpha_client, alpha, period, expected):
     now = timezone.now()
     for days in (3, 20, 60, 200):
         make_sale(alpha.storefront, order_reference=f"{days}d", at=now - timedelta(days=days))
-    response = client.get("/app/alpha/lost-sales/", {"period": period})
+    response = alpha_client.get("/app/alpha/lost-sales/", {"period": period})
     assert orders(response) == expected
-    assert len(orders(client.get("/app/alpha/lost-sales/"))) == 4
+    assert len(orders(alpha_client.get("/app/alpha/lost-sales/"))) == 4
 
 
 @pytest.mark.django_db
-def test_dates_are_days_in_the_storefronts_time_zone(client, alpha):
+def test_dates_are_days_in_the_storefronts_time_zone(alpha_client, alpha):
     sf = alpha.storefront  # Europe/Paris, UTC+1 in November
     make_sale(sf, order_reference="10th-late", at=datetime(2026, 11, 10, 22, 30, tzinfo=UTC))
     make_sale(sf, order_reference="11th-early", at=datetime(2026, 11, 10, 23, 30, tzinfo=UTC))
     make_sale(sf, order_reference="11th-late", at=datetime(2026, 11, 11, 22, 30, tzinfo=UTC))
     make_sale(sf, order_reference="12th-early", at=datetime(2026, 11, 11, 23, 30, tzinfo=UTC))
-    day = client.get("/app/alpha/lost-sales/", {"from": "2026-11-11", "to": "2026-11-11"})
+    day = alpha_client.get("/app/alpha/lost-sales/", {"from": "2026-11-11", "to": "2026-11-11"})
     assert day.status_code == 200
     assert orders(day) == ["11th-late", "11th-early"]
-    assert orders(client.get("/app/alpha/lost-sales/", {"to": "2026-11-10"})) == ["10th-late"]
-    assert orders(client.get("/app/alpha/lost-sales/", {"from": "2026-11-12"})) == ["12th-early"]
+    assert orders(alpha_client.get("/app/alpha/lost-sales/", {"to": "2026-11-10"})) == ["10th-late"]
+    assert orders(alpha_client.get("/app/alpha/lost-sales/", {"from": "2026-11-12"})) == [
+        "12th-early"
+    ]
     sf.time_zone = "UTC"
     sf.save()
-    utc_day = client.get("/app/alpha/lost-sales/", {"from": "2026-11-11", "to": "2026-11-11"})
+    utc_day = alpha_client.get("/app/alpha/lost-sales/", {"from": "2026-11-11", "to": "2026-11-11"})
     assert orders(utc_day) == ["12th-early", "11th-late"]
 
 
 @pytest.mark.django_db
-def test_times_are_shown_in_the_storefronts_time_zone(client, alpha):
+def test_times_are_shown_in_the_storefronts_time_zone(alpha_client, alpha):
     make_sale(alpha.storefront, at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
-    body = client.get("/app/alpha/lost-sales/").content.decode()
+    body = alpha_client.get("/app/alpha/lost-sales/").content.decode()
     assert 'datetime="2026-11-20T11:00:00+01:00"' in body
     alpha.storefront.time_zone = "America/New_York"
     alpha.storefront.save()
-    body = client.get("/app/alpha/lost-sales/").content.decode()
+    body = alpha_client.get("/app/alpha/lost-sales/").content.decode()
     assert 'datetime="2026-11-20T05:00:00-05:00"' in body
 
 
@@ -200,23 +195,23 @@ def test_times_are_shown_in_the_storefronts_time_zone(client, alpha):
         ("0", ["T-4989", "T-4990", "T-5000", "T-7500"]),
     ],
 )
-def test_minimum_amount_is_typed_in_major_units(client, alpha, typed, expected):
+def test_minimum_amount_is_typed_in_major_units(alpha_client, alpha, typed, expected):
     for cents in (4989, 4990, 5000, 7500):
         make_sale(alpha.storefront, order_reference=f"T-{cents}", amount=cents)
     make_sale(alpha.storefront, order_reference="T-none", amount=None)
-    response = client.get("/app/alpha/lost-sales/", {"min_amount": typed, "sort": "amount"})
+    response = alpha_client.get("/app/alpha/lost-sales/", {"min_amount": typed, "sort": "amount"})
     assert response.status_code == 200
     assert orders(response) == expected
 
 
 @pytest.mark.django_db
-def test_minimum_amount_follows_the_currencys_decimals(client, alpha):
+def test_minimum_amount_follows_the_currencys_decimals(alpha_client, alpha):
     alpha.storefront.currency = "JPY"
     alpha.storefront.save()
     make_sale(alpha.storefront, order_reference="T-yen", amount=500, currency="JPY")
-    assert orders(client.get("/app/alpha/lost-sales/", {"min_amount": "500"})) == ["T-yen"]
-    assert orders(client.get("/app/alpha/lost-sales/", {"min_amount": "501"})) == []
-    assert client.get("/app/alpha/lost-sales/", {"min_amount": "5,5"}).status_code == 400
+    assert orders(alpha_client.get("/app/alpha/lost-sales/", {"min_amount": "500"})) == ["T-yen"]
+    assert orders(alpha_client.get("/app/alpha/lost-sales/", {"min_amount": "501"})) == []
+    assert alpha_client.get("/app/alpha/lost-sales/", {"min_amount": "5,5"}).status_code == 400
 
 
 @pytest.mark.django_db
@@ -230,7 +225,7 @@ def test_minimum_amount_follows_the_currencys_decimals(client, alpha):
         ("nobody", []),
     ],
 )
-def test_search_by_order_reference_or_email(client, alpha, q, expected):
+def test_search_by_order_reference_or_email(alpha_client, alpha, q, expected):
     at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     make_sale(alpha.storefront, order_reference="ML-1001", buyer_email="camille@example.com")
     make_sale(
@@ -239,7 +234,7 @@ def test_search_by_order_reference_or_email(client, alpha, q, expected):
         buyer_email="jo@shop.example",
         at=at - timedelta(hours=1),
     )
-    response = client.get("/app/alpha/lost-sales/", {"q": q})
+    response = alpha_client.get("/app/alpha/lost-sales/", {"q": q})
     assert response.status_code == 200
     assert orders(response) == expected
 
@@ -259,7 +254,7 @@ def test_search_by_order_reference_or_email(client, alpha, q, expected):
         ("-status", ["mid-small", "new-big", "old-none", "old-open"]),
     ],
 )
-def test_sortable_columns_with_a_stable_order(client, alpha, sort, expected):
+def test_sortable_columns_with_a_stable_order(alpha_client, alpha, sort, expected):
     at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     sf = alpha.storefront
     make_sale(sf, order_reference="old-open", at=at - timedelta(days=2), amount=3000)
@@ -268,36 +263,36 @@ def test_sortable_columns_with_a_stable_order(client, alpha, sort, expected):
         sf, order_reference="mid-small", at=at - timedelta(days=1), amount=1000, status="lost"
     )
     make_sale(sf, order_reference="new-big", at=at, amount=9000, status="recovered")
-    response = client.get("/app/alpha/lost-sales/", {"sort": sort} if sort else {})
+    response = alpha_client.get("/app/alpha/lost-sales/", {"sort": sort} if sort else {})
     assert response.status_code == 200
     assert orders(response) == expected
 
 
 @pytest.mark.django_db
-def test_sort_links_keep_the_filters_and_flip_the_direction(client, alpha):
+def test_sort_links_keep_the_filters_and_flip_the_direction(alpha_client, alpha):
     make_sale(alpha.storefront)
-    body = client.get("/app/alpha/lost-sales/", {"status": "open", "sort": "-amount"}).content
+    body = alpha_client.get("/app/alpha/lost-sales/", {"status": "open", "sort": "-amount"}).content
     body = body.decode()
     assert '<th class="num" aria-sort="descending"><a href="?status=open&amp;sort=amount">' in body
     assert 'href="?status=open&amp;sort=-date"' in body
 
 
 @pytest.mark.django_db
-def test_pages_keep_the_filters(client, alpha):
+def test_pages_keep_the_filters(alpha_client, alpha):
     at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     for n in range(views.PAGE_SIZE + 5):
         make_sale(alpha.storefront, order_reference=f"P-{n:02}", at=at - timedelta(hours=n))
     make_sale(alpha.storefront, order_reference="other", status="recovered", at=at)
-    first = client.get("/app/alpha/lost-sales/", {"status": "open", "q": "p-"})
+    first = alpha_client.get("/app/alpha/lost-sales/", {"status": "open", "q": "p-"})
     body = first.content.decode()
     assert f"{views.PAGE_SIZE + 5} lost sales" in body
     assert len(orders(first)) == views.PAGE_SIZE
     assert 'href="?status=open&amp;q=p-&amp;page=2" rel="next"' in body
-    second = client.get("/app/alpha/lost-sales/", {"status": "open", "q": "p-", "page": "2"})
+    second = alpha_client.get("/app/alpha/lost-sales/", {"status": "open", "q": "p-", "page": "2"})
     assert orders(second) == [f"P-{n:02}" for n in range(views.PAGE_SIZE, views.PAGE_SIZE + 5)]
     assert 'href="?status=open&amp;q=p-&amp;page=1" rel="prev"' in second.content.decode()
     # A page past the end shows the last one rather than an error.
-    assert orders(client.get("/app/alpha/lost-sales/", {"status": "open", "page": "9"})) == (
+    assert orders(alpha_client.get("/app/alpha/lost-sales/", {"status": "open", "page": "9"})) == (
         orders(second)
     )
 
@@ -320,9 +315,9 @@ def test_pages_keep_the_filters(client, alpha):
         ({"q": "x" * 201}, "at most 200 characters"),
     ],
 )
-def test_bad_filters_answer_400_with_the_page_and_a_clear_message(client, alpha, query, says):
+def test_bad_filters_answer_400_with_the_page_and_a_clear_message(alpha_client, alpha, query, says):
     make_sale(alpha.storefront, order_reference="T-hidden")
-    response = client.get("/app/alpha/lost-sales/", query)
+    response = alpha_client.get("/app/alpha/lost-sales/", query)
     assert response.status_code == 400
     body = response.content.decode()
     assert says in body
@@ -331,11 +326,11 @@ def test_bad_filters_answer_400_with_the_page_and_a_clear_message(client, alpha,
 
 
 @pytest.mark.django_db
-def test_the_list_says_which_sales_came_back_after_a_click(client, alpha):
+def test_the_list_says_which_sales_came_back_after_a_click(alpha_client, alpha):
     make_sale(alpha.storefront, order_reference="T-click", status="recovered")
     LostSale.objects.for_storefront(alpha.storefront).update(recovered_after_click=True)
     make_sale(alpha.storefront, order_reference="T-alone", status="recovered")
-    body = client.get("/app/alpha/lost-sales/", {"sort": "date"}).content.decode()
+    body = alpha_client.get("/app/alpha/lost-sales/", {"sort": "date"}).content.decode()
     rows = body.split("<tbody>")[1].split("</tr>")
     assert "T-click" in rows[0] and '<span class="badge good">Yes</span>' in rows[0]
     assert "T-alone" in rows[1] and "<td>No</td>" in rows[1]
@@ -343,28 +338,28 @@ def test_the_list_says_which_sales_came_back_after_a_click(client, alpha):
 
 
 @pytest.mark.django_db
-def test_the_empty_list_explains_itself(client, alpha):
-    body = client.get("/app/alpha/lost-sales/").content.decode()
+def test_the_empty_list_explains_itself(alpha_client, alpha):
+    body = alpha_client.get("/app/alpha/lost-sales/").content.decode()
     assert "No lost sale yet." in body
     assert "webhook" in body
     assert "0 lost sales" in body
     make_sale(alpha.storefront)
-    body = client.get("/app/alpha/lost-sales/", {"status": "lost"}).content.decode()
+    body = alpha_client.get("/app/alpha/lost-sales/", {"status": "lost"}).content.decode()
     assert "No lost sale matches these filters." in body
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("page_size", "rows"), [(2, 2), (50, 40)])
 def test_the_list_takes_a_bounded_number_of_queries(
-    client, alpha, monkeypatch, django_assert_max_num_queries, page_size, rows
+    alpha_client, alpha, monkeypatch, django_assert_max_num_queries, page_size, rows
 ):
     monkeypatch.setattr(views, "PAGE_SIZE", page_size)
     for n in range(40):
         make_sale(alpha.storefront, status=["open", "recovered", "lost"][n % 3])
-    client.get("/app/alpha/lost-sales/")  # the session and such, warmed up
+    alpha_client.get("/app/alpha/lost-sales/")  # the session and such, warmed up
     # session, user, storefront, membership, count, page of sales
     with django_assert_max_num_queries(6):
-        response = client.get("/app/alpha/lost-sales/", {"sort": "status", "page": "2"})
+        response = alpha_client.get("/app/alpha/lost-sales/", {"sort": "status", "page": "2"})
     assert len(orders(response)) == rows  # the second page, or the only one
 
 
@@ -415,10 +410,10 @@ def test_the_detail_shows_the_buyer_order_attempts_and_emails(client, sales):
 
 
 @pytest.mark.django_db
-def test_viewers_see_no_actions_but_can_copy_the_address(client, open_sale, alpha):
+def test_viewers_see_no_actions_but_can_copy_the_address(alpha_client, open_sale, alpha):
     alpha.membership.role = Membership.Role.VIEWER
     alpha.membership.save()
-    body = client.get(f"/app/alpha/lost-sales/{open_sale.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/lost-sales/{open_sale.pk}/").content.decode()
     assert "Send the recovery email now" not in body
     assert "Mark this sale lost" not in body
     assert 'data-copy="camille@example.com"' in body
@@ -426,11 +421,11 @@ def test_viewers_see_no_actions_but_can_copy_the_address(client, open_sale, alph
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ["send-now", "stop", "mark-lost"])
-def test_a_viewers_post_is_403_and_changes_nothing(client, open_sale, alpha, action):
+def test_a_viewers_post_is_403_and_changes_nothing(alpha_client, open_sale, alpha, action):
     alpha.membership.role = Membership.Role.VIEWER
     alpha.membership.save()
     before = list(recovery_emails(open_sale).values_list("status", "next_attempt_at"))
-    assert client.post(f"/app/alpha/lost-sales/{open_sale.pk}/{action}/").status_code == 403
+    assert alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/{action}/").status_code == 403
     open_sale.refresh_from_db()
     assert open_sale.status == LostSale.Status.OPEN
     assert list(recovery_emails(open_sale).values_list("status", "next_attempt_at")) == before
@@ -442,17 +437,17 @@ def test_a_viewers_post_is_403_and_changes_nothing(client, open_sale, alpha, act
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("action", ["send-now", "stop", "mark-lost"])
-def test_actions_take_post_only(client, open_sale, action):
-    assert client.get(f"/app/alpha/lost-sales/{open_sale.pk}/{action}/").status_code == 405
+def test_actions_take_post_only(alpha_client, open_sale, action):
+    assert alpha_client.get(f"/app/alpha/lost-sales/{open_sale.pk}/{action}/").status_code == 405
 
 
 @pytest.mark.django_db
 def test_send_now_makes_the_next_recovery_email_due_and_the_outbox_sends_it(
-    client, open_sale, alpha
+    alpha_client, open_sale, alpha
 ):
     quiet_hours(alpha.storefront, now_inside=False)
     first, second, third = recovery_emails(open_sale).order_by("send_at")
-    response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
+    response = alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
     assert response.redirect_chain == [(f"/app/alpha/lost-sales/{open_sale.pk}/", 302)]
     assert "goes out within a minute" in response.content.decode()
     first.refresh_from_db()
@@ -468,16 +463,16 @@ def test_send_now_makes_the_next_recovery_email_due_and_the_outbox_sends_it(
     assert first.status == Message.Status.SENT
     assert [m.to for m in mail.outbox if m.to != [alpha.owner.email]] == [["camille@example.com"]]
     # Pressed again: the next step is brought forward.
-    client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/")
+    alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/")
     second.refresh_from_db()
     assert second.next_attempt_at <= timezone.now()
     assert audit(alpha.storefront, "lost_sale.recovery_email_sent_now").count() == 2
 
 
 @pytest.mark.django_db
-def test_send_now_during_quiet_hours_says_when_it_will_go(client, open_sale, alpha):
+def test_send_now_during_quiet_hours_says_when_it_will_go(alpha_client, open_sale, alpha):
     quiet_hours(alpha.storefront, now_inside=True)
-    response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
+    response = alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
     body = response.content.decode()
     assert "It is quiet hours for your buyers" in body
     first = recovery_emails(open_sale).order_by("send_at").first()
@@ -490,20 +485,22 @@ def test_send_now_during_quiet_hours_says_when_it_will_go(client, open_sale, alp
 
 
 @pytest.mark.django_db
-def test_send_now_with_nothing_scheduled_says_so_and_changes_nothing(client, open_sale, alpha):
+def test_send_now_with_nothing_scheduled_says_so_and_changes_nothing(
+    alpha_client, open_sale, alpha
+):
     outbox.cancel(alpha.storefront, open_sale.group)
-    response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
+    response = alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
     assert "No recovery email is scheduled for this sale" in response.content.decode()
     assert not audit(alpha.storefront, "lost_sale.recovery_email_sent_now").exists()
     assert not recovery_emails(open_sale).filter(status="scheduled").exists()
 
 
 @pytest.mark.django_db
-def test_send_now_for_a_settled_sale_is_refused(client, open_sale, alpha):
+def test_send_now_for_a_settled_sale_is_refused(alpha_client, open_sale, alpha):
     LostSale.objects.for_storefront(alpha.storefront).filter(pk=open_sale.pk).update(
         status=LostSale.Status.RECOVERED
     )
-    response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
+    response = alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/send-now/", follow=True)
     assert "This sale is recovered: no recovery email is sent any more." in (
         response.content.decode()
     )
@@ -512,9 +509,9 @@ def test_send_now_for_a_settled_sale_is_refused(client, open_sale, alpha):
 
 
 @pytest.mark.django_db
-def test_stop_the_sequence(client, open_sale, alpha):
+def test_stop_the_sequence(alpha_client, open_sale, alpha):
     url = f"/app/alpha/lost-sales/{open_sale.pk}/stop/"
-    response = client.post(url, follow=True)
+    response = alpha_client.post(url, follow=True)
     assert "4 scheduled emails stopped." in response.content.decode()
     group = Message.objects.for_storefront(alpha.storefront).filter(group=open_sale.group)
     assert set(group.values_list("status", flat=True)) == {Message.Status.CANCELLED}
@@ -522,15 +519,15 @@ def test_stop_the_sequence(client, open_sale, alpha):
     assert entry.actor == alpha.owner
     assert entry.detail == {"lost_sale": open_sale.pk, "cancelled": 4}
     # Again: nothing left to stop, said so, and no second audit row.
-    response = client.post(url, follow=True)
+    response = alpha_client.post(url, follow=True)
     assert "no email to stop" in response.content.decode()
     assert audit(alpha.storefront, "lost_sale.sequence_stopped").count() == 1
 
 
 @pytest.mark.django_db
-def test_mark_lost(client, open_sale, alpha):
+def test_mark_lost(alpha_client, open_sale, alpha):
     url = f"/app/alpha/lost-sales/{open_sale.pk}/mark-lost/"
-    response = client.post(url, follow=True)
+    response = alpha_client.post(url, follow=True)
     assert "Marked lost" in response.content.decode()
     open_sale.refresh_from_db()
     assert open_sale.status == LostSale.Status.LOST
@@ -539,7 +536,7 @@ def test_mark_lost(client, open_sale, alpha):
     entry = audit(alpha.storefront, "lost_sale.marked_lost").get()
     assert entry.actor == alpha.owner
     # Again: only an open sale can be marked lost; nothing changes.
-    response = client.post(url, follow=True)
+    response = alpha_client.post(url, follow=True)
     assert "Only an open sale can be marked lost; this one is lost." in response.content.decode()
     open_sale.refresh_from_db()
     assert open_sale.lost_at == lost_at
@@ -547,12 +544,12 @@ def test_mark_lost(client, open_sale, alpha):
 
 
 @pytest.mark.django_db
-def test_mark_lost_leaves_a_recovered_sale_recovered(client, open_sale, alpha):
+def test_mark_lost_leaves_a_recovered_sale_recovered(alpha_client, open_sale, alpha):
     ingest.apply_signal(
         storefront=alpha.storefront,
         signal=signal(SignalKind.SUCCEEDED, order_reference="ML-9", occurred_at=timezone.now()),
     )
-    response = client.post(f"/app/alpha/lost-sales/{open_sale.pk}/mark-lost/", follow=True)
+    response = alpha_client.post(f"/app/alpha/lost-sales/{open_sale.pk}/mark-lost/", follow=True)
     assert "this one is recovered. Nothing changed." in response.content.decode()
     open_sale.refresh_from_db()
     assert open_sale.status == LostSale.Status.RECOVERED

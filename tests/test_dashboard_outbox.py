@@ -49,22 +49,6 @@ def sent(storefront, schedule_message, **fields) -> Message:
 
 
 @pytest.fixture
-def alpha(two_storefronts):
-    return two_storefronts[0]
-
-
-@pytest.fixture
-def bravo(two_storefronts):
-    return two_storefronts[1]
-
-
-@pytest.fixture
-def logged_in(client, alpha):
-    client.force_login(alpha.owner)
-    return client
-
-
-@pytest.fixture
 def viewer(client, alpha):
     alpha.membership.role = Membership.Role.VIEWER
     alpha.membership.save()
@@ -77,7 +61,7 @@ def viewer(client, alpha):
 
 @pytest.mark.django_db
 def test_the_log_shows_this_storefronts_emails_with_status_and_esp_outcome(
-    logged_in, alpha, bravo, schedule_message
+    alpha_client, alpha, bravo, schedule_message
 ):
     delivered = sent(alpha.storefront, schedule_message, to="delivered@example.com")
     esp_event(delivered, "delivered", event_id="e1")
@@ -88,7 +72,7 @@ def test_the_log_shows_this_storefronts_emails_with_status_and_esp_outcome(
     )
     schedule_message(bravo.storefront, to="theirs@example.com")
 
-    response = logged_in.get("/app/alpha/messages/")
+    response = alpha_client.get("/app/alpha/messages/")
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -105,7 +89,7 @@ def test_the_log_shows_this_storefronts_emails_with_status_and_esp_outcome(
 
 
 @pytest.mark.django_db
-def test_the_log_names_what_each_email_is_about_with_a_link(logged_in, alpha):
+def test_the_log_names_what_each_email_is_about_with_a_link(alpha_client, alpha):
     ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
     shipment = tracking.create_shipment(
@@ -117,7 +101,7 @@ def test_the_log_names_what_each_email_is_about_with_a_link(logged_in, alpha):
         ),
     )
 
-    body = logged_in.get("/app/alpha/messages/").content.decode()
+    body = alpha_client.get("/app/alpha/messages/").content.decode()
 
     assert f'href="/app/alpha/lost-sales/{sale.pk}/">Lost sale ML-1</a>' in body
     assert f'href="/app/alpha/shipments/{shipment.pk}/">Shipment SHIP-7</a>' in body
@@ -133,7 +117,7 @@ def shown(response, *addresses) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_every_filter_narrows_the_log(logged_in, alpha, schedule_message):
+def test_every_filter_narrows_the_log(alpha_client, alpha, schedule_message):
     now = timezone.now()
     clicked = sent(alpha.storefront, schedule_message, to="clicked@example.com")
     esp_event(clicked, "delivered", event_id="c1")
@@ -160,7 +144,7 @@ def test_every_filter_narrows_the_log(logged_in, alpha, schedule_message):
     assert cancelled.status == Message.Status.CANCELLED
 
     def log(**params):
-        response = logged_in.get("/app/alpha/messages/", params)
+        response = alpha_client.get("/app/alpha/messages/", params)
         assert response.status_code == 200, response.content.decode()
         return shown(response, *everyone)
 
@@ -195,9 +179,9 @@ def test_every_filter_narrows_the_log(logged_in, alpha, schedule_message):
         ({"period": "7", "from": "2026-11-01"}, "Choose a period or dates, not both."),
     ],
 )
-def test_a_bad_filter_is_a_400_that_says_why(logged_in, alpha, schedule_message, params, words):
+def test_a_bad_filter_is_a_400_that_says_why(alpha_client, alpha, schedule_message, params, words):
     schedule_message(alpha.storefront, to="someone@example.com")
-    response = logged_in.get("/app/alpha/messages/", params)
+    response = alpha_client.get("/app/alpha/messages/", params)
     assert response.status_code == 400
     body = response.content.decode()
     assert words in body
@@ -206,7 +190,7 @@ def test_a_bad_filter_is_a_400_that_says_why(logged_in, alpha, schedule_message,
 
 
 @pytest.mark.django_db
-def test_pages_keep_the_filters(logged_in, alpha, schedule_message):
+def test_pages_keep_the_filters(alpha_client, alpha, schedule_message):
     for number in range(30):
         schedule_message(
             alpha.storefront,
@@ -215,13 +199,13 @@ def test_pages_keep_the_filters(logged_in, alpha, schedule_message):
         )
     schedule_message(alpha.storefront, to="merchant@example.com", audience=Audience.MERCHANT)
 
-    first = logged_in.get("/app/alpha/messages/", {"audience": "buyer"})
+    first = alpha_client.get("/app/alpha/messages/", {"audience": "buyer"})
     body = first.content.decode()
     assert "Page 1 of 2 (30 emails)" in body
     assert 'href="?audience=buyer&amp;page=2"' in body
     assert "buyer00@example.com" in body and "buyer29@example.com" not in body
 
-    second = logged_in.get(
+    second = alpha_client.get(
         "/app/alpha/messages/", {"audience": "buyer", "page": "2"}
     ).content.decode()
     assert "buyer29@example.com" in second and "buyer00@example.com" not in second
@@ -230,7 +214,7 @@ def test_pages_keep_the_filters(logged_in, alpha, schedule_message):
 
 
 @pytest.mark.django_db
-def test_the_log_costs_the_same_queries_for_5_or_25_emails(logged_in, alpha):
+def test_the_log_costs_the_same_queries_for_5_or_25_emails(alpha_client, alpha):
     def make_sales(first, count):
         for number in range(first, first + count):
             ingest.apply_signal(
@@ -240,11 +224,11 @@ def test_the_log_costs_the_same_queries_for_5_or_25_emails(logged_in, alpha):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            assert logged_in.get("/app/alpha/messages/").status_code == 200
+            assert alpha_client.get("/app/alpha/messages/").status_code == 200
         return len(captured)
 
     make_sales(0, 2)  # 2 sales: 3 recovery emails and an alert each
-    logged_in.get("/app/alpha/messages/")  # warm the content type cache
+    alpha_client.get("/app/alpha/messages/")  # warm the content type cache
     few = queries()
     make_sales(2, 10)
     assert Message.objects.for_storefront(alpha.storefront).count() > 25
@@ -257,13 +241,15 @@ def test_the_log_costs_the_same_queries_for_5_or_25_emails(logged_in, alpha):
 
 
 @pytest.mark.django_db
-def test_a_scheduled_message_is_previewed_in_its_own_language(logged_in, alpha, schedule_message):
+def test_a_scheduled_message_is_previewed_in_its_own_language(
+    alpha_client, alpha, schedule_message
+):
     alpha.storefront.support_email = "help@alpha.example"
     alpha.storefront.save()
     french = schedule_message(alpha.storefront, to="camille@example.com", locale="fr")
     english = schedule_message(alpha.storefront, to="sam@example.com", locale="en")
 
-    page = logged_in.get(f"/app/alpha/messages/{french.pk}/")
+    page = alpha_client.get(f"/app/alpha/messages/{french.pk}/")
 
     assert page.status_code == 200
     body = page.content.decode()
@@ -274,19 +260,19 @@ def test_a_scheduled_message_is_previewed_in_its_own_language(logged_in, alpha, 
     assert f'src="/app/alpha/messages/{french.pk}/preview/"' in body
     assert "sandbox" in body
 
-    html = logged_in.get(f"/app/alpha/messages/{french.pk}/preview/")
+    html = alpha_client.get(f"/app/alpha/messages/{french.pk}/preview/")
     assert html.status_code == 200
     assert "Voici comment vos acheteurs voient les e-mails" in html.content.decode()
     assert "a { pointer-events: none" in html.content.decode()
 
-    english_page = logged_in.get(f"/app/alpha/messages/{english.pk}/").content.decode()
+    english_page = alpha_client.get(f"/app/alpha/messages/{english.pk}/").content.decode()
     assert "A test email from Alpha" in english_page
     assert "This is how your buyers see the emails" in english_page
 
 
 @pytest.mark.django_db
 def test_a_sent_message_shows_what_was_sent_and_its_esp_timeline(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     message = sent(alpha.storefront, schedule_message, to="camille@example.com", locale="en")
     # What was sent stays what is shown, whatever the template says today.
@@ -297,7 +283,7 @@ def test_a_sent_message_shows_what_was_sent_and_its_esp_timeline(
     esp_event(message, "delivered", event_id="d1", minutes=1)
     esp_event(message, "opened", event_id="d2", minutes=9)
 
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
 
     assert "As it was sent." in body
     assert "Hello Camille, as sent" in body
@@ -306,16 +292,16 @@ def test_a_sent_message_shows_what_was_sent_and_its_esp_timeline(
     # Times in the storefront's zone: 11:01 UTC is 12:01 in Paris.
     assert "25 Nov 2026 12:01:00" in body
     assert "1 of 6 at most" in body
-    html = logged_in.get(f"/app/alpha/messages/{message.pk}/preview/").content.decode()
+    html = alpha_client.get(f"/app/alpha/messages/{message.pk}/preview/").content.decode()
     assert "Hello Camille, as sent" in html
 
 
 @pytest.mark.django_db
 def test_the_preview_has_a_policy_of_its_own_and_may_be_framed_by_our_pages_only(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     message = schedule_message(alpha.storefront)
-    response = logged_in.get(f"/app/alpha/messages/{message.pk}/preview/")
+    response = alpha_client.get(f"/app/alpha/messages/{message.pk}/preview/")
     policy = response["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in policy
     assert "sandbox" in policy
@@ -323,14 +309,14 @@ def test_the_preview_has_a_policy_of_its_own_and_may_be_framed_by_our_pages_only
     assert "script-src" not in policy  # default-src 'none' forbids every script
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     # The page itself stays unframeable.
-    page = logged_in.get(f"/app/alpha/messages/{message.pk}/")
+    page = alpha_client.get(f"/app/alpha/messages/{message.pk}/")
     assert page["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
 
 
 @pytest.mark.django_db
 def test_the_last_error_is_told_in_plain_words_without_the_raw_text(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     message = schedule_message(alpha.storefront)
     Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
@@ -339,7 +325,7 @@ def test_the_last_error_is_told_in_plain_words_without_the_raw_text(
         error_code=Message.ErrorCode.ESP_ERROR,
         last_error="AnymailAPIError: Postmark API response 401: bad token pm-secret-0123456789",
     )
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     assert "The email provider answered with an error." in body
     assert "AnymailAPIError" in body
     assert "pm-secret-0123456789" not in body
@@ -347,31 +333,31 @@ def test_the_last_error_is_told_in_plain_words_without_the_raw_text(
 
 
 @pytest.mark.django_db
-def test_a_suppressed_message_says_why_and_links_to_the_list(logged_in, alpha, schedule_message):
+def test_a_suppressed_message_says_why_and_links_to_the_list(alpha_client, alpha, schedule_message):
     suppressions.suppress(alpha.storefront, "gone@example.com", Suppression.Reason.UNSUBSCRIBED)
     message = schedule_message(alpha.storefront, to="gone@example.com")
     assert message.status == Message.Status.SUPPRESSED
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     assert "on the suppression list, so nothing was sent" in body
     assert 'href="/app/alpha/suppressions/">suppression list</a>' in body
 
 
 @pytest.mark.django_db
 def test_a_message_whose_template_is_gone_says_so_instead_of_failing(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     message = schedule_message(alpha.storefront)
     Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
         template="retired_template"
     )
-    page = logged_in.get(f"/app/alpha/messages/{message.pk}/")
+    page = alpha_client.get(f"/app/alpha/messages/{message.pk}/")
     assert page.status_code == 200
     assert "template is missing or broken, so it cannot be shown" in page.content.decode()
-    preview = logged_in.get(f"/app/alpha/messages/{message.pk}/preview/")
+    preview = alpha_client.get(f"/app/alpha/messages/{message.pk}/preview/")
     assert preview.status_code == 200
     assert "retired_template" not in preview.content.decode()
     # The log names it as it is, rather than failing.
-    assert "retired_template" in logged_in.get("/app/alpha/messages/").content.decode()
+    assert "retired_template" in alpha_client.get("/app/alpha/messages/").content.decode()
 
 
 # Suppressions -------------------------------------------------------------------------------
@@ -386,12 +372,12 @@ def suppression(storefront, email, reason, note=""):
 
 
 @pytest.mark.django_db
-def test_the_suppression_list_explains_each_reason_and_searches(logged_in, alpha, bravo):
+def test_the_suppression_list_explains_each_reason_and_searches(alpha_client, alpha, bravo):
     suppression(alpha.storefront, "unsub@example.com", Suppression.Reason.UNSUBSCRIBED)
     suppression(alpha.storefront, "bounce@example.com", Suppression.Reason.BOUNCED)
     suppression(bravo.storefront, "theirs@example.com", Suppression.Reason.MANUAL)
 
-    body = logged_in.get("/app/alpha/suppressions/").content.decode()
+    body = alpha_client.get("/app/alpha/suppressions/").content.decode()
     assert "unsub@example.com" in body and "bounce@example.com" in body
     assert "theirs@example.com" not in body
     assert "The buyer unsubscribed" in body
@@ -399,18 +385,18 @@ def test_the_suppression_list_explains_each_reason_and_searches(logged_in, alpha
     assert 'name="confirm"' in body  # the bounce
     assert "Which suppressions can be lifted" in body
 
-    found = logged_in.get("/app/alpha/suppressions/", {"q": " BOUNCE@"}).content.decode()
+    found = alpha_client.get("/app/alpha/suppressions/", {"q": " BOUNCE@"}).content.decode()
     assert "bounce@example.com" in found and "unsub@example.com" not in found
 
 
 @pytest.mark.django_db
-def test_the_suppression_list_pages(logged_in, alpha):
+def test_the_suppression_list_pages(alpha_client, alpha):
     for number in range(27):
         suppression(alpha.storefront, f"s{number:02}@example.com", Suppression.Reason.MANUAL)
-    first = logged_in.get("/app/alpha/suppressions/", {"q": "example"}).content.decode()
+    first = alpha_client.get("/app/alpha/suppressions/", {"q": "example"}).content.decode()
     assert "Page 1 of 2 (27 addresses)" in first
     assert 'href="?q=example&amp;page=2"' in first
-    second = logged_in.get("/app/alpha/suppressions/", {"q": "example", "page": 2})
+    second = alpha_client.get("/app/alpha/suppressions/", {"q": "example", "page": 2})
     assert second.content.decode().count("<td>s") == 2
 
 
@@ -448,9 +434,9 @@ def test_staff_add_a_suppression_normalised_and_audited(client, alpha, schedule_
         ({"email": "BOUNCE@example.com"}, "bounce@example.com is already on the list (Bounced)."),
     ],
 )
-def test_a_bad_or_duplicate_suppression_is_refused_clearly(logged_in, alpha, data, words):
+def test_a_bad_or_duplicate_suppression_is_refused_clearly(alpha_client, alpha, data, words):
     suppression(alpha.storefront, "bounce@example.com", Suppression.Reason.BOUNCED)
-    response = logged_in.post("/app/alpha/suppressions/", data)
+    response = alpha_client.post("/app/alpha/suppressions/", data)
     assert response.status_code == 400
     assert words in response.content.decode()
     assert Suppression.objects.for_storefront(alpha.storefront).count() == 1
@@ -459,13 +445,13 @@ def test_a_bad_or_duplicate_suppression_is_refused_clearly(logged_in, alpha, dat
 
 @pytest.mark.django_db
 def test_a_manual_suppression_is_lifted_audited_and_nothing_is_resent(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     row = suppression(alpha.storefront, "camille@example.com", Suppression.Reason.MANUAL)
     stopped = schedule_message(alpha.storefront, to="camille@example.com")
     assert stopped.status == Message.Status.SUPPRESSED
 
-    response = logged_in.post(f"/app/alpha/suppressions/{row.pk}/lift/", follow=True)
+    response = alpha_client.post(f"/app/alpha/suppressions/{row.pk}/lift/", follow=True)
 
     assert response.status_code == 200
     assert "camille@example.com is off the suppression list. Nothing is resent" in (
@@ -490,9 +476,9 @@ def test_a_manual_suppression_is_lifted_audited_and_nothing_is_resent(
         ("complained", "marked one of your emails as spam"),
     ],
 )
-def test_an_unsubscribe_or_a_complaint_cannot_be_lifted(logged_in, alpha, reason, words):
+def test_an_unsubscribe_or_a_complaint_cannot_be_lifted(alpha_client, alpha, reason, words):
     row = suppression(alpha.storefront, "camille@example.com", reason)
-    response = logged_in.post(f"/app/alpha/suppressions/{row.pk}/lift/", {"confirm": "on"})
+    response = alpha_client.post(f"/app/alpha/suppressions/{row.pk}/lift/", {"confirm": "on"})
     assert response.status_code == 409
     assert words in response.content.decode()
     assert Suppression.objects.for_storefront(alpha.storefront).filter(pk=row.pk).exists()
@@ -500,20 +486,20 @@ def test_an_unsubscribe_or_a_complaint_cannot_be_lifted(logged_in, alpha, reason
 
 
 @pytest.mark.django_db
-def test_a_bounce_is_lifted_only_with_the_confirmation(logged_in, alpha):
+def test_a_bounce_is_lifted_only_with_the_confirmation(alpha_client, alpha):
     row = suppression(alpha.storefront, "camille@example.com", Suppression.Reason.BOUNCED)
     url = f"/app/alpha/suppressions/{row.pk}/lift/"
 
-    refused = logged_in.post(url)
+    refused = alpha_client.post(url)
     assert refused.status_code == 400
     assert "Tick the box to confirm" in refused.content.decode()
     assert Suppression.objects.for_storefront(alpha.storefront).filter(pk=row.pk).exists()
 
-    assert logged_in.post(url, {"confirm": "on"}).status_code == 302
+    assert alpha_client.post(url, {"confirm": "on"}).status_code == 302
     assert not Suppression.objects.for_storefront(alpha.storefront).exists()
     audit = AuditLog.objects.for_storefront(alpha.storefront).get(action="suppression.lifted")
     assert audit.detail["confirmed"] is True
-    assert logged_in.get(url).status_code == 405
+    assert alpha_client.get(url).status_code == 405
 
 
 @pytest.mark.django_db
@@ -537,7 +523,7 @@ def test_a_viewer_reads_but_cannot_add_or_lift(viewer, alpha):
 
 @pytest.mark.django_db
 def test_every_url_is_a_404_for_another_storefront_and_its_ids(
-    logged_in, alpha, bravo, schedule_message
+    alpha_client, alpha, bravo, schedule_message
 ):
     theirs = schedule_message(bravo.storefront, to="theirs@example.com")
     their_row = suppression(bravo.storefront, "theirs@example.com", Suppression.Reason.MANUAL)
@@ -553,13 +539,15 @@ def test_every_url_is_a_404_for_another_storefront_and_its_ids(
         "/app/bravo/suppressions/",
         "/app/nosuch/messages/",
     ]:
-        assert logged_in.get(url).status_code == 404, url
+        assert alpha_client.get(url).status_code == 404, url
     for url in [
         "/app/bravo/suppressions/",
         f"/app/bravo/suppressions/{their_row.pk}/lift/",
         f"/app/alpha/suppressions/{their_row.pk}/lift/",
     ]:
-        assert logged_in.post(url, {"email": "x@example.com", "confirm": "on"}).status_code == 404
+        assert (
+            alpha_client.post(url, {"email": "x@example.com", "confirm": "on"}).status_code == 404
+        )
     assert Suppression.objects.for_storefront(bravo.storefront).filter(pk=their_row.pk).exists()
     assert not Suppression.objects.for_storefront(alpha.storefront).exists()
 
@@ -583,12 +571,12 @@ def test_the_pages_ask_for_a_login(client, alpha):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", Message.ErrorCode.values)
-def test_the_message_page_explains_every_error_code(logged_in, alpha, schedule_message, code):
+def test_the_message_page_explains_every_error_code(alpha_client, alpha, schedule_message, code):
     message = schedule_message(alpha.storefront)
     Message.objects.for_storefront(alpha.storefront).filter(pk=message.pk).update(
         status=Message.Status.FAILED, error_code=code, last_error="SomeError: raw detail 0xdead"
     )
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     words = str(Message.ErrorCode(code).label)
     assert words and words != code
     assert words.replace("'", "&#x27;") in body
@@ -597,7 +585,7 @@ def test_the_message_page_explains_every_error_code(logged_in, alpha, schedule_m
 
 @pytest.mark.django_db
 def test_the_page_explains_the_stored_code_not_the_english_of_last_error(
-    logged_in, alpha, schedule_message
+    alpha_client, alpha, schedule_message
 ):
     # The words come from the code alone: an error text that reads like another explanation
     # (as the outbox's notes once were matched) changes nothing.
@@ -607,14 +595,14 @@ def test_the_page_explains_the_stored_code_not_the_english_of_last_error(
         error_code=Message.ErrorCode.ESP_UNREACHABLE,
         last_error="The address is on the suppression list.",
     )
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     assert "The email provider could not be reached." in body
     assert "so nothing was sent" not in body
 
 
 @pytest.mark.django_db
 def test_a_send_that_failed_stores_a_code_the_page_explains(
-    logged_in, alpha, schedule_message, settings
+    alpha_client, alpha, schedule_message, settings
 ):
     settings.EMAIL_BACKEND = "tests.test_outbox.FlakyBackend"
     FlakyBackend.calls, FlakyBackend.failures = 0, 100
@@ -623,7 +611,7 @@ def test_a_send_that_failed_stores_a_code_the_page_explains(
     message.refresh_from_db()
     assert (message.status, message.error_code) == ("scheduled", "esp_unreachable")
     assert message.last_error == "ConnectionError: ESP unreachable"
-    body = logged_in.get(f"/app/alpha/messages/{message.pk}/").content.decode()
+    body = alpha_client.get(f"/app/alpha/messages/{message.pk}/").content.decode()
     assert "The email provider could not be reached." in body
     assert "It will be tried again automatically." in body
     assert "(technical name: ConnectionError)" in body

@@ -15,7 +15,6 @@ from storefront_settings.models import (
     Storefront,
 )
 from storefront_settings.services import audit, preferences, storefronts
-from tests.factories import MembershipFactory
 
 PAGES = ["brand", "recovery", "shipments", "sending", "alerts", "audit"]
 EDIT_PAGES = ["brand", "recovery", "shipments", "sending", "alerts"]
@@ -122,25 +121,14 @@ def snapshot(storefront, membership):
     )
 
 
-@pytest.fixture
-def alpha(two_storefronts, client):
-    alpha, _ = two_storefronts
-    client.force_login(alpha.owner)
-    return alpha
-
-
-def member(storefront, role):
-    return MembershipFactory(storefront=storefront, role=role)
-
-
 # Access ------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["owner", "staff", "viewer"])
-def test_every_page_opens_for_every_role(client, two_storefronts, role):
+def test_every_page_opens_for_every_role(client, two_storefronts, member_of, role):
     alpha, _ = two_storefronts
-    client.force_login(member(alpha.storefront, role).user)
+    client.force_login(member_of(alpha.storefront, role).user)
     for page in PAGES:
         response = client.get(url("alpha", page))
         assert response.status_code == 200, page
@@ -154,8 +142,8 @@ def test_every_page_opens_for_every_role(client, two_storefronts, role):
 
 
 @pytest.mark.django_db
-def test_the_index_leads_to_brand(client, alpha):
-    response = client.get("/app/alpha/settings/")
+def test_the_index_leads_to_brand(alpha_client):
+    response = alpha_client.get("/app/alpha/settings/")
     assert response.status_code == 302
     assert response.url == url("alpha", "brand")
 
@@ -176,9 +164,9 @@ def test_another_storefronts_settings_are_404(client, two_storefronts):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", [*STOREFRONT_PAGES, "audit"])
-def test_a_viewers_post_is_403_and_changes_nothing(client, two_storefronts, page):
+def test_a_viewers_post_is_403_and_changes_nothing(client, two_storefronts, member_of, page):
     alpha, _ = two_storefronts
-    viewer = member(alpha.storefront, Membership.Role.VIEWER)
+    viewer = member_of(alpha.storefront, Membership.Role.VIEWER)
     client.force_login(viewer.user)
     before = snapshot(alpha.storefront, viewer)
     assert client.post(url("alpha", page), VALID.get(page, {})).status_code == 403
@@ -186,9 +174,9 @@ def test_a_viewers_post_is_403_and_changes_nothing(client, two_storefronts, page
 
 
 @pytest.mark.django_db
-def test_a_viewer_changes_their_own_alerts_and_nothing_else(client, two_storefronts):
+def test_a_viewer_changes_their_own_alerts_and_nothing_else(client, two_storefronts, member_of):
     alpha, _ = two_storefronts
-    viewer = member(alpha.storefront, Membership.Role.VIEWER)
+    viewer = member_of(alpha.storefront, Membership.Role.VIEWER)
     client.force_login(viewer.user)
     owner_before = snapshot(alpha.storefront, alpha.membership)[:-1]
     response = client.post(url("alpha", "alerts"), alerts_data(alert_frequency="daily"))
@@ -207,9 +195,9 @@ def test_a_viewer_changes_their_own_alerts_and_nothing_else(client, two_storefro
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", EDIT_PAGES)
-def test_staff_save_every_page_with_one_audit_row(client, two_storefronts, page):
+def test_staff_save_every_page_with_one_audit_row(client, two_storefronts, member_of, page):
     alpha, _ = two_storefronts
-    staff = member(alpha.storefront, Membership.Role.STAFF)
+    staff = member_of(alpha.storefront, Membership.Role.STAFF)
     client.force_login(staff.user)
     response = client.post(url("alpha", page), VALID[page])
     assert response.status_code == 302
@@ -221,15 +209,15 @@ def test_staff_save_every_page_with_one_audit_row(client, two_storefronts, page)
 
 
 @pytest.mark.django_db
-def test_other_methods_are_refused(client, alpha):
-    assert client.put(url("alpha", "brand")).status_code == 405
-    assert client.post(url("alpha", "audit")).status_code == 405
+def test_other_methods_are_refused(alpha_client):
+    assert alpha_client.put(url("alpha", "brand")).status_code == 405
+    assert alpha_client.post(url("alpha", "audit")).status_code == 405
 
 
 @pytest.mark.django_db
-def test_saving_the_same_values_records_nothing(client, alpha):
+def test_saving_the_same_values_records_nothing(alpha_client, alpha):
     before = len(audit_rows(alpha.storefront))
-    response = client.post(url("alpha", "sending"), sending_data(), follow=True)
+    response = alpha_client.post(url("alpha", "sending"), sending_data(), follow=True)
     assert "Nothing to save" in response.content.decode()
     assert len(audit_rows(alpha.storefront)) == before
 
@@ -238,7 +226,7 @@ def test_saving_the_same_values_records_nothing(client, alpha):
 
 
 @pytest.mark.django_db
-def test_brand_and_trust_are_saved_and_audited_old_to_new(client, alpha):
+def test_brand_and_trust_are_saved_and_audited_old_to_new(alpha_client, alpha):
     data = brand_data(
         name="Alpha Shop",
         legal_name="Alpha SAS",
@@ -249,7 +237,7 @@ def test_brand_and_trust_are_saved_and_audited_old_to_new(client, alpha):
         support_phone="+33 1 23 45 67 89",
         withdrawal_url="https://alpha.example/withdrawal",
     )
-    assert client.post(url("alpha", "brand"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "brand"), data).status_code == 302
     storefront = Storefront.objects.get(pk=alpha.storefront.pk)
     assert storefront.name == "Alpha Shop"
     assert storefront.company_number == VALID_SIRET  # stored as digits
@@ -267,7 +255,7 @@ def test_brand_and_trust_are_saved_and_audited_old_to_new(client, alpha):
         "support_phone": {"from": "", "to": "+33 1 23 45 67 89"},
         "withdrawal_url": {"from": "", "to": "https://alpha.example/withdrawal"},
     }
-    page = client.get(url("alpha", "brand")).content.decode()
+    page = alpha_client.get(url("alpha", "brand")).content.decode()
     # The preview carries the saved colour in a style element the CSP allows (its nonce).
     assert "--brand: #AA0000" in page
     assert "<style nonce=" in page
@@ -290,10 +278,10 @@ def test_brand_and_trust_are_saved_and_audited_old_to_new(client, alpha):
     ],
 )
 def test_bad_brand_values_are_explained_and_nothing_is_saved(
-    client, alpha, field, value, explanation
+    alpha_client, alpha, field, value, explanation
 ):
     before = snapshot(alpha.storefront, alpha.membership)
-    response = client.post(url("alpha", "brand"), brand_data(**{field: value}))
+    response = alpha_client.post(url("alpha", "brand"), brand_data(**{field: value}))
     assert response.status_code == 400
     body = response.content.decode()
     assert explanation in body
@@ -303,8 +291,8 @@ def test_bad_brand_values_are_explained_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
-def test_a_siren_alone_is_accepted(client, alpha):
-    response = client.post(url("alpha", "brand"), brand_data(company_number="732829320"))
+def test_a_siren_alone_is_accepted(alpha_client, alpha):
+    response = alpha_client.post(url("alpha", "brand"), brand_data(company_number="732829320"))
     assert response.status_code == 302
     assert Storefront.objects.get(pk=alpha.storefront.pk).company_number == "732829320"
 
@@ -313,7 +301,7 @@ def test_a_siren_alone_is_accepted(client, alpha):
 
 
 @pytest.mark.django_db
-def test_the_recovery_policy_is_saved_in_minor_units_and_audited(client, alpha):
+def test_the_recovery_policy_is_saved_in_minor_units_and_audited(alpha_client, alpha):
     data = recovery_data(
         emailed_reasons=[r for r in BUYER_REASONS if r not in {"abandoned", "unknown"}],
         minimum_amount="19,90",
@@ -324,7 +312,7 @@ def test_the_recovery_policy_is_saved_in_minor_units_and_audited(client, alpha):
         checkout_url_template="shop.example/checkout/{order_reference}?from=email",
         other_payment_methods=["paypal", "alma"],
     )
-    assert client.post(url("alpha", "recovery"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "recovery"), data).status_code == 302
     policy = RecoveryPolicy.for_storefront(alpha.storefront)
     assert policy.disabled_reasons == ["abandoned", "unknown"]
     assert policy.minimum_amount == 1990
@@ -339,32 +327,32 @@ def test_the_recovery_policy_is_saved_in_minor_units_and_audited(client, alpha):
     assert row.detail["changed"]["minimum_amount"] == {"from": 0, "to": 1990}
     assert row.detail["changed"]["email_delays"] == {"from": [1, 24, 72], "to": [2, 24, 48]}
     assert "recovery_window_days" in row.detail["changed"]
-    page = client.get(url("alpha", "recovery")).content.decode()
+    page = alpha_client.get(url("alpha", "recovery")).content.decode()
     assert 'value="19.90"' in page  # shown back in major units
     assert "https://shop.example/checkout/A-1042?from=email" in page  # the worked example
 
 
 @pytest.mark.django_db
-def test_merchant_only_reasons_are_never_offered(client, alpha):
-    page = client.get(url("alpha", "recovery")).content.decode()
+def test_merchant_only_reasons_are_never_offered(alpha_client, alpha):
+    page = alpha_client.get(url("alpha", "recovery")).content.decode()
     assert 'value="suspected_fraud"' not in page
     assert 'value="merchant_configuration"' not in page
     assert str(FailureReason.SUSPECTED_FRAUD.label) in page  # named as never emailed
     before = snapshot(alpha.storefront, alpha.membership)
     forged = recovery_data(emailed_reasons=[*BUYER_REASONS, "suspected_fraud"])
-    response = client.post(url("alpha", "recovery"), forged)
+    response = alpha_client.post(url("alpha", "recovery"), forged)
     assert response.status_code == 400
     assert "suspected_fraud is not one of the available choices" in response.content.decode()
     assert snapshot(alpha.storefront, alpha.membership) == before
 
 
 @pytest.mark.django_db
-def test_merchant_only_reasons_disabled_elsewhere_are_kept(client, alpha):
+def test_merchant_only_reasons_disabled_elsewhere_are_kept(alpha_client, alpha):
     policy = RecoveryPolicy.for_storefront(alpha.storefront)
     policy.disabled_reasons = ["suspected_fraud"]
     policy.save()
     data = recovery_data(emailed_reasons=[r for r in BUYER_REASONS if r != "card_expired"])
-    assert client.post(url("alpha", "recovery"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "recovery"), data).status_code == 302
     policy.refresh_from_db()
     assert policy.disabled_reasons == ["card_expired", "suspected_fraud"]
 
@@ -414,10 +402,10 @@ def test_merchant_only_reasons_disabled_elsewhere_are_kept(client, alpha):
     ],
 )
 def test_bad_recovery_values_are_explained_and_nothing_is_saved(
-    client, alpha, overrides, field, explanation
+    alpha_client, alpha, overrides, field, explanation
 ):
     before = snapshot(alpha.storefront, alpha.membership)
-    response = client.post(url("alpha", "recovery"), recovery_data(**overrides))
+    response = alpha_client.post(url("alpha", "recovery"), recovery_data(**overrides))
     assert response.status_code == 400
     body = response.content.decode()
     assert explanation in body
@@ -429,9 +417,9 @@ def test_bad_recovery_values_are_explained_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
-def test_the_shipment_policy_is_saved_and_audited(client, alpha):
+def test_the_shipment_policy_is_saved_and_audited(alpha_client, alpha):
     data = shipments_data(milestones=["delivered", "shipped"], stalled_days="5")
-    assert client.post(url("alpha", "shipments"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "shipments"), data).status_code == 302
     policy = ShipmentPolicy.for_storefront(alpha.storefront)
     assert policy.milestones == ["shipped", "delivered"]  # in the canonical order
     assert policy.stalled_days == 5
@@ -441,8 +429,8 @@ def test_the_shipment_policy_is_saved_and_audited(client, alpha):
 
 
 @pytest.mark.django_db
-def test_every_shipment_email_may_be_turned_off(client, alpha):
-    assert client.post(url("alpha", "shipments"), {"stalled_days": "3"}).status_code == 302
+def test_every_shipment_email_may_be_turned_off(alpha_client, alpha):
+    assert alpha_client.post(url("alpha", "shipments"), {"stalled_days": "3"}).status_code == 302
     assert ShipmentPolicy.for_storefront(alpha.storefront).milestones == []
 
 
@@ -457,10 +445,10 @@ def test_every_shipment_email_may_be_turned_off(client, alpha):
     ],
 )
 def test_bad_shipment_values_are_explained_and_nothing_is_saved(
-    client, alpha, overrides, field, explanation
+    alpha_client, alpha, overrides, field, explanation
 ):
     before = snapshot(alpha.storefront, alpha.membership)
-    response = client.post(url("alpha", "shipments"), shipments_data(**overrides))
+    response = alpha_client.post(url("alpha", "shipments"), shipments_data(**overrides))
     assert response.status_code == 400
     assert explanation in response.content.decode()
     assert f'id="id_{field}_error"' in response.content.decode()
@@ -471,11 +459,11 @@ def test_bad_shipment_values_are_explained_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
-def test_quiet_hours_and_cap_are_saved_and_audited(client, alpha):
+def test_quiet_hours_and_cap_are_saved_and_audited(alpha_client, alpha):
     data = sending_data(
         quiet_hours_start="22:30", quiet_hours_end="07:00", buyer_messages_per_day=2
     )
-    assert client.post(url("alpha", "sending"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "sending"), data).status_code == 302
     storefront = Storefront.objects.get(pk=alpha.storefront.pk)
     assert (storefront.quiet_hours_start, storefront.quiet_hours_end) == (time(22, 30), time(7))
     assert storefront.buyer_messages_per_day == 2
@@ -488,9 +476,9 @@ def test_quiet_hours_and_cap_are_saved_and_audited(client, alpha):
 
 
 @pytest.mark.django_db
-def test_the_same_start_and_end_mean_no_quiet_hours(client, alpha):
+def test_the_same_start_and_end_mean_no_quiet_hours(alpha_client, alpha):
     data = sending_data(quiet_hours_start="09:00", quiet_hours_end="09:00")
-    assert client.post(url("alpha", "sending"), data).status_code == 302
+    assert alpha_client.post(url("alpha", "sending"), data).status_code == 302
     storefront = Storefront.objects.get(pk=alpha.storefront.pk)
     # 03:00 in Paris would be quiet with the defaults; now nothing is held.
     assert storefront.quiet_hours_end_after(datetime(2026, 1, 15, 2, 0, tzinfo=UTC)) is None
@@ -512,10 +500,10 @@ def test_the_same_start_and_end_mean_no_quiet_hours(client, alpha):
     ],
 )
 def test_bad_sending_values_are_explained_and_nothing_is_saved(
-    client, alpha, overrides, field, explanation
+    alpha_client, alpha, overrides, field, explanation
 ):
     before = snapshot(alpha.storefront, alpha.membership)
-    response = client.post(url("alpha", "sending"), sending_data(**overrides))
+    response = alpha_client.post(url("alpha", "sending"), sending_data(**overrides))
     assert response.status_code == 400
     assert explanation in response.content.decode()
     assert f'id="id_{field}_error"' in response.content.decode()
@@ -526,9 +514,9 @@ def test_bad_sending_values_are_explained_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
-def test_a_member_changes_only_their_own_alerts(client, two_storefronts):
+def test_a_member_changes_only_their_own_alerts(client, two_storefronts, member_of):
     alpha, _ = two_storefronts
-    staff = member(alpha.storefront, Membership.Role.STAFF)
+    staff = member_of(alpha.storefront, Membership.Role.STAFF)
     client.force_login(staff.user)
     response = client.post(url("alpha", "alerts"), {"alert_frequency": "daily"})
     assert response.status_code == 302
@@ -545,9 +533,9 @@ def test_a_member_changes_only_their_own_alerts(client, two_storefronts):
 
 
 @pytest.mark.django_db
-def test_a_bad_alert_frequency_is_refused(client, alpha):
+def test_a_bad_alert_frequency_is_refused(alpha_client, alpha):
     before = snapshot(alpha.storefront, alpha.membership)
-    response = client.post(url("alpha", "alerts"), alerts_data(alert_frequency="hourly"))
+    response = alpha_client.post(url("alpha", "alerts"), alerts_data(alert_frequency="hourly"))
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert snapshot(alpha.storefront, alpha.membership) == before
@@ -598,25 +586,25 @@ def test_the_audit_log_lists_changes_in_plain_words_and_never_a_secret(client, t
 
 
 @pytest.mark.django_db
-def test_the_audit_log_shows_the_shops_time_and_filters_by_action(client, alpha):
+def test_the_audit_log_shows_the_shops_time_and_filters_by_action(alpha_client, alpha):
     row = audit.record(storefront=alpha.storefront, actor=alpha.owner, action="member.invited")
     AuditLog.objects.for_storefront(alpha.storefront).filter(pk=row.pk).update(
         created_at=datetime(2026, 7, 1, 10, 5, tzinfo=UTC)
     )
-    body = client.get(url("alpha", "audit"), {"action": "member.invited"}).content.decode()
+    body = alpha_client.get(url("alpha", "audit"), {"action": "member.invited"}).content.decode()
     assert "1 Jul 2026 12:05" in body  # Paris in summer is UTC+2
     assert "Member invited" in body
     assert "API key created" not in body.split("<tbody>")[1]
-    response = client.get(url("alpha", "audit"), {"action": "nonsense"})
+    response = alpha_client.get(url("alpha", "audit"), {"action": "nonsense"})
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_the_audit_log_is_paginated(client, alpha):
+def test_the_audit_log_is_paginated(alpha_client, alpha):
     for number in range(55):
         audit.record(storefront=alpha.storefront, actor=None, action="test.step", n=number)
-    first = client.get(url("alpha", "audit")).content.decode()
+    first = alpha_client.get(url("alpha", "audit")).content.decode()
     assert "Page 1 of 2" in first and "page=2" in first
-    second = client.get(url("alpha", "audit"), {"page": 2}).content.decode()
+    second = alpha_client.get(url("alpha", "audit"), {"page": 2}).content.decode()
     assert "Page 2 of 2" in second

@@ -14,11 +14,6 @@ TEN_PM_PARIS = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
 EIGHT_AM_PARIS_NEXT_DAY = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def alpha(make_tenant):
-    return make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
-
-
 @pytest.mark.django_db
 def test_a_suppressed_address_gets_nothing(alpha, schedule_message):
     storefront = alpha.storefront

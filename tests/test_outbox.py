@@ -17,8 +17,9 @@ NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def alpha(make_tenant):
-    return make_tenant("Alpha", "whsec_alphaalphaalphaalpha").storefront
+def storefront(alpha):
+    """The outbox works on a storefront; these tests need nothing else of the tenant."""
+    return alpha.storefront
 
 
 def run_in_threads(count, target):
@@ -44,22 +45,22 @@ def run_in_threads(count, target):
 
 @pytest.mark.django_db(transaction=True)
 def test_one_key_scheduled_50_times_concurrently_is_one_message_and_one_send(
-    alpha, schedule_message
+    storefront, schedule_message
 ):
-    run_in_threads(50, lambda: schedule_message(alpha, idempotency_key="order-1:recovery"))
-    assert Message.objects.for_storefront(alpha).count() == 1
+    run_in_threads(50, lambda: schedule_message(storefront, idempotency_key="order-1:recovery"))
+    assert Message.objects.for_storefront(storefront).count() == 1
     run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS))
     assert len(mail.outbox) == 1
-    message = Message.objects.for_storefront(alpha).get()
+    message = Message.objects.for_storefront(storefront).get()
     assert message.status == Message.Status.SENT
     assert message.attempts == 1
 
 
 @pytest.mark.django_db
-def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(alpha, schedule_message):
-    first = schedule_message(alpha, idempotency_key="k")
+def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(storefront, schedule_message):
+    first = schedule_message(storefront, idempotency_key="k")
     sending.send_due(now=NOON_PARIS)
-    again = schedule_message(alpha, idempotency_key="k", to="other@example.com")
+    again = schedule_message(storefront, idempotency_key="k", to="other@example.com")
     sending.send_due(now=NOON_PARIS)
     assert again.pk == first.pk
     assert again.to == "buyer@example.com"
@@ -67,19 +68,21 @@ def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(alpha, sch
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_send_each_message_once(alpha, schedule_message):
+def test_two_workers_racing_send_each_message_once(storefront, schedule_message):
     for n in range(60):
-        schedule_message(alpha, to=f"buyer{n}@example.com")
+        schedule_message(storefront, to=f"buyer{n}@example.com")
     run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS, batch_size=7))
     recipients = [email.to[0] for email in mail.outbox]
     assert len(recipients) == 60
     assert len(set(recipients)) == 60
-    assert set(Message.objects.for_storefront(alpha).values_list("status", flat=True)) == {"sent"}
+    assert set(Message.objects.for_storefront(storefront).values_list("status", flat=True)) == {
+        "sent"
+    }
 
 
 @pytest.mark.django_db
-def test_a_sent_message_keeps_what_was_sent(alpha, schedule_message):
-    message = schedule_message(alpha)
+def test_a_sent_message_keeps_what_was_sent(storefront, schedule_message):
+    message = schedule_message(storefront)
     sending.send_due(now=NOON_PARIS)
     message.refresh_from_db()
     email = mail.outbox[0]
@@ -99,10 +102,10 @@ def stored_sealed_column(message) -> str | None:
 
 
 @pytest.mark.django_db
-def test_a_sealed_value_reaches_the_email_only(alpha, schedule_message):
+def test_a_sealed_value_reaches_the_email_only(storefront, schedule_message):
     link = "https://shop.example/one-time/s3cr3t-t0ken"
     message = schedule_message(
-        alpha, context={"requested_by": "Camille"}, sealed={"settings_url": link}
+        storefront, context={"requested_by": "Camille"}, sealed={"settings_url": link}
     )
     # Stored encrypted; every readable field holds the placeholder.
     assert message.context == {"requested_by": "Camille", "settings_url": "[hidden]"}
@@ -118,39 +121,41 @@ def test_a_sealed_value_reaches_the_email_only(alpha, schedule_message):
 
 
 @pytest.mark.django_db
-def test_a_cancelled_message_drops_its_sealed_values(alpha, schedule_message):
-    message = schedule_message(alpha, group="g", sealed={"settings_url": "https://x.example/t"})
+def test_a_cancelled_message_drops_its_sealed_values(storefront, schedule_message):
+    message = schedule_message(
+        storefront, group="g", sealed={"settings_url": "https://x.example/t"}
+    )
     assert message.sealed is not None
-    outbox.cancel(alpha, "g")
+    outbox.cancel(storefront, "g")
     message.refresh_from_db()
     assert message.status == Message.Status.CANCELLED and message.sealed is None
 
 
 @pytest.mark.django_db
-def test_a_message_in_the_buyers_language(alpha, schedule_message):
-    schedule_message(alpha, locale="en")
+def test_a_message_in_the_buyers_language(storefront, schedule_message):
+    schedule_message(storefront, locale="en")
     sending.send_due(now=NOON_PARIS)
     assert mail.outbox[0].subject == "A test email from Alpha"
     assert "Unsubscribe:" in mail.outbox[0].body
 
 
 @pytest.mark.django_db
-def test_a_message_not_yet_due_waits(alpha, schedule_message):
-    schedule_message(alpha, send_at=NOON_PARIS + timedelta(hours=1))
+def test_a_message_not_yet_due_waits(storefront, schedule_message):
+    schedule_message(storefront, send_at=NOON_PARIS + timedelta(hours=1))
     assert sending.send_due(now=NOON_PARIS).claimed == 0
     assert sending.send_due(now=NOON_PARIS + timedelta(hours=1)).sent == 1
 
 
 @pytest.mark.django_db
-def test_a_cancelled_group_sends_nothing(alpha, schedule_message):
-    schedule_message(alpha, group="order-7", send_at=NOON_PARIS)
-    schedule_message(alpha, group="order-7", send_at=NOON_PARIS + timedelta(days=1))
-    schedule_message(alpha, group="order-8", send_at=NOON_PARIS)
-    assert outbox.cancel(alpha, "order-7") == 2
+def test_a_cancelled_group_sends_nothing(storefront, schedule_message):
+    schedule_message(storefront, group="order-7", send_at=NOON_PARIS)
+    schedule_message(storefront, group="order-7", send_at=NOON_PARIS + timedelta(days=1))
+    schedule_message(storefront, group="order-8", send_at=NOON_PARIS)
+    assert outbox.cancel(storefront, "order-7") == 2
     sending.send_due(now=NOON_PARIS + timedelta(days=2))
     assert [email.to for email in mail.outbox] == [["buyer@example.com"]]
     statuses = (
-        Message.objects.for_storefront(alpha).order_by("group").values_list("group", "status")
+        Message.objects.for_storefront(storefront).order_by("group").values_list("group", "status")
     )
     assert list(statuses) == [
         ("order-7", "cancelled"),
@@ -204,9 +209,11 @@ def flaky(settings):
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_message, flaky):
+def test_a_failed_send_is_retried_with_growing_delays_then_sent(
+    storefront, schedule_message, flaky
+):
     flaky.failures = 3
-    message = schedule_message(alpha)
+    message = schedule_message(storefront)
     now = NOON_PARIS
     delays = []
     for _ in range(3):
@@ -227,9 +234,11 @@ def test_a_failed_send_is_retried_with_growing_delays_then_sent(alpha, schedule_
 
 
 @pytest.mark.django_db
-def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedule_message, flaky):
+def test_a_send_failing_every_time_is_marked_failed_with_the_error(
+    storefront, schedule_message, flaky
+):
     flaky.failures = 100
-    message = schedule_message(alpha)
+    message = schedule_message(storefront)
     now = NOON_PARIS
     for _ in range(sending.MAX_ATTEMPTS):
         sending.send_due(now=now)
@@ -252,9 +261,9 @@ def test_a_send_failing_every_time_is_marked_failed_with_the_error(alpha, schedu
 
 
 @pytest.mark.django_db
-def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(alpha, schedule_message):
-    message = schedule_message(alpha)
-    Message.objects.for_storefront(alpha).filter(pk=message.pk).update(
+def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(storefront, schedule_message):
+    message = schedule_message(storefront)
+    Message.objects.for_storefront(storefront).filter(pk=message.pk).update(
         status="sending", last_attempt_at=timezone.now() - timedelta(minutes=20), attempts=1
     )
     assert sending.fail_stale_sends() == 1
@@ -267,29 +276,29 @@ def test_a_worker_that_died_mid_send_is_not_retried_but_flagged(alpha, schedule_
 
 
 @pytest.mark.django_db
-def test_schedule_refuses_bad_input(alpha, schedule_message):
+def test_schedule_refuses_bad_input(storefront, schedule_message):
     from django.core.exceptions import ValidationError
     from django.template import TemplateDoesNotExist
 
     with pytest.raises(ValidationError):
-        schedule_message(alpha, to="not an email")
+        schedule_message(storefront, to="not an email")
     with pytest.raises(TemplateDoesNotExist):
-        schedule_message(alpha, template="no_such_template")
+        schedule_message(storefront, template="no_such_template")
     with pytest.raises(ValueError, match="timezone-aware"):
-        schedule_message(alpha, send_at=datetime(2026, 1, 1))  # noqa: DTZ001
-    assert Message.objects.for_storefront(alpha).count() == 0
+        schedule_message(storefront, send_at=datetime(2026, 1, 1))  # noqa: DTZ001
+    assert Message.objects.for_storefront(storefront).count() == 0
 
 
 @pytest.mark.django_db
-def test_the_message_names_what_it_is_about(alpha, schedule_message):
-    message = schedule_message(alpha, about=alpha)
-    assert message.about == alpha
+def test_the_message_names_what_it_is_about(storefront, schedule_message):
+    message = schedule_message(storefront, about=storefront)
+    assert message.about == storefront
 
 
 @pytest.mark.django_db
 @override_settings(DEFAULT_FROM_EMAIL="Aftersale <mail@aftersale.example>")
-def test_every_email_carries_one_click_unsubscribe(alpha, schedule_message):
-    schedule_message(alpha)
+def test_every_email_carries_one_click_unsubscribe(storefront, schedule_message):
+    schedule_message(storefront)
     sending.send_due(now=NOON_PARIS)
     headers = mail.outbox[0].extra_headers
     assert headers["List-Unsubscribe"].startswith("<https://aftersale.test/u/")
@@ -299,22 +308,22 @@ def test_every_email_carries_one_click_unsubscribe(alpha, schedule_message):
 
 @pytest.mark.django_db
 def test_through_an_anymail_esp_the_esps_id_metadata_and_tag_are_kept(
-    alpha, schedule_message, settings
+    storefront, schedule_message, settings
 ):
     # anymail's own test ESP: the anymail code path, no network.
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
-    message = schedule_message(alpha, kind="payment_recovery")
+    message = schedule_message(storefront, kind="payment_recovery")
     sending.send_due(now=NOON_PARIS)
     sent = mail.outbox[0]
     metadata = sent.anymail_test_params["metadata"]
     assert metadata == {
         "message": str(message.pk),
-        "storefront": alpha.public_id,
-        "token": sending.esp_metadata_token(alpha.public_id, message.pk),
+        "storefront": storefront.public_id,
+        "token": sending.esp_metadata_token(storefront.public_id, message.pk),
     }
     # Unguessable, and different for every message and every storefront.
     assert len(metadata["token"]) == 32
-    assert metadata["token"] != sending.esp_metadata_token(alpha.public_id, message.pk + 1)
+    assert metadata["token"] != sending.esp_metadata_token(storefront.public_id, message.pk + 1)
     assert sent.anymail_test_params["tags"] == ["payment_recovery"]
     message.refresh_from_db()
     assert message.esp_message_id == str(sent.anymail_status.message_id)

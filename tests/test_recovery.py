@@ -15,11 +15,6 @@ from storefront_settings.models import Membership, RecoveryPolicy
 from tests.payments_helpers import T0, signal
 
 
-@pytest.fixture
-def alpha(make_tenant):
-    return make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
-
-
 def apply(tenant, *signals):
     for one in signals:
         ingest.apply_signal(storefront=tenant.storefront, signal=one)

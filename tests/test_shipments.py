@@ -32,12 +32,6 @@ def api(client, tenant, method, url, data=None, **params):
 
 
 @pytest.fixture
-def alpha(make_tenant):
-    # Not named Alpha: tests that also take two_storefronts use that one as "another".
-    return make_tenant("Aurora", "whsec_auroraauroraaurora")
-
-
-@pytest.fixture
 def shipment(client, alpha):
     response = api(client, alpha, "post", "/api/v1/shipments/", SHIPMENT)
     assert response.status_code == 201, response.json()
@@ -327,7 +321,7 @@ def test_each_storefront_waits_its_own_number_of_days(client, alpha, shipment, m
         services.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
     assert services.flag_stalled(now=T0 + timedelta(days=1, minutes=1)) == 1  # Quick's
     assert services.flag_stalled(now=T0 + timedelta(days=4)) == 0
-    assert services.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Aurora's
+    assert services.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Alpha's
 
 
 @pytest.mark.django_db

@@ -17,9 +17,9 @@ from notifications.models import Message
 from payments.models import LostSale
 from payments.services import ingest
 from storefront_settings.services.credentials import add_provider_secret
-from tests.conftest import reset_broker_connections, wait_for
+from tests.conftest import ALPHA_SECRET, reset_broker_connections, wait_for
 
-SECRET = "whsec_alphaalphaalphaalpha"
+SECRET = ALPHA_SECRET  # the `alpha` fixture's Stripe signing secret
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str:
@@ -70,11 +70,6 @@ def post(client, storefront, body: bytes, signature: str | None = None, **header
         content_type="application/json",
         **headers,
     )
-
-
-@pytest.fixture
-def alpha(make_tenant):
-    return make_tenant("Alpha", SECRET)
 
 
 def stored(tenant):

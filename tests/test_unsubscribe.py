@@ -10,11 +10,6 @@ from notifications.services import sending
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def alpha(make_tenant):
-    return make_tenant("Alpha", "whsec_alphaalphaalphaalpha")
-
-
 def link_of(email):
     header = email.extra_headers["List-Unsubscribe"]
     return header.strip("<>").removeprefix("https://aftersale.test")
