@@ -47,12 +47,6 @@ def set_role(tenant, role):
     tenant.membership.save()
 
 
-def member(storefront, role=Membership.Role.STAFF, **user):
-    return MembershipFactory(
-        storefront=storefront, role=role, **({"user__" + k: v for k, v in user.items()})
-    )
-
-
 # --- Pages and access ---------------------------------------------------------------------------
 
 
@@ -90,7 +84,7 @@ def test_viewers_see_no_buttons_and_staff_no_member_controls(client, two_storefr
 def post_urls(tenant):
     """Every POST URL of these pages, with this tenant's slug and objects."""
     sf = tenant.storefront
-    other = member(sf, role="staff")
+    other = MembershipFactory(storefront=sf, role="staff")
     invited = members.invite_member(storefront=sf, email=f"new@{sf.slug}.example", role="staff")
     slug = sf.slug
     invitation = invited.invitation.pk
@@ -554,10 +548,10 @@ def test_an_invitation_needs_a_valid_email_and_role(client, two_storefronts):
 
 
 @pytest.mark.django_db
-def test_roles_change_but_the_last_owner_stays(client, two_storefronts):
+def test_roles_change_but_the_last_owner_stays(client, two_storefronts, member_of):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
-    staff = member(alpha.storefront, email="sam@example.com", username="sam@example.com")
+    staff = member_of(alpha.storefront, email="sam@example.com", username="sam@example.com")
     mine = alpha.membership
 
     response = client.post(f"/app/alpha/settings/members/{mine.pk}/role/", {"role": "staff"})
@@ -585,10 +579,10 @@ def test_roles_change_but_the_last_owner_stays(client, two_storefronts):
 
 
 @pytest.mark.django_db
-def test_remove_a_member(client, two_storefronts):
+def test_remove_a_member(client, two_storefronts, member_of):
     alpha, _ = two_storefronts
     client.force_login(alpha.owner)
-    other = member(alpha.storefront, email="sam@example.com", username="sam@example.com")
+    other = member_of(alpha.storefront, email="sam@example.com", username="sam@example.com")
     response = client.post(f"/app/alpha/settings/members/{other.pk}/remove/", follow=True)
     assert "sam@example.com was removed." in response.content.decode()
     assert not Membership.objects.for_storefront(alpha.storefront).filter(pk=other.pk).exists()
@@ -601,9 +595,9 @@ def test_remove_a_member(client, two_storefronts):
 
 
 @pytest.mark.django_db
-def test_an_owner_who_leaves_goes_home(client, two_storefronts):
+def test_an_owner_who_leaves_goes_home(client, two_storefronts, member_of):
     alpha, _ = two_storefronts
-    member(alpha.storefront, role="owner")
+    member_of(alpha.storefront, role="owner")
     client.force_login(alpha.owner)
     response = client.post(f"/app/alpha/settings/members/{alpha.membership.pk}/remove/")
     assert response.status_code == 302 and response.url == "/app/"
