@@ -9,11 +9,11 @@ from django.forms import CheckboxInput, MultiWidget
 from django.test import Client
 from django.urls import reverse
 
-from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.models import LostSale
 from payments.services import ingest
 from storefront_settings.models import AuditLog
+from tests.factories import InboundEventFactory
 from tests.payments_helpers import signal
 from tests.tracking_helpers import point, update
 from tracking import services as tracking
@@ -384,13 +384,8 @@ def test_admin_actions_on_messages_and_events_are_recorded(staff, two_storefront
         {"action": "mark_lost", "_selected_action": [sale.pk]},
     )
     assert log(alpha, action="lost_sale.marked_lost").get().actor == ops_user
-    event = InboundEvent.objects.create(
-        storefront=alpha.storefront,
-        provider="stripe",
-        event_id="evt_admin_1",
-        event_type="payment_intent.payment_failed",
-        body="{}",
-        status="failed",
+    event = InboundEventFactory(
+        storefront=alpha.storefront, event_id="evt_admin_1", status="failed"
     )
     ops.post(
         reverse("admin:inbound_inboundevent_changelist"),

@@ -1,4 +1,3 @@
-import itertools
 import re
 from datetime import UTC, datetime, time, timedelta
 
@@ -13,29 +12,13 @@ from payments.models import LostSale
 from payments.providers import SignalKind
 from payments.services import ingest
 from storefront_settings.models import AuditLog, Membership
+from tests.factories import LostSaleFactory
 from tests.payments_helpers import signal
 
-_numbers = itertools.count(1)
 
-
-def make_sale(storefront, **fields) -> LostSale:
+def make_sale(storefront, at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC), **fields) -> LostSale:
     """A lost sale as the list sees it, without the emails (list tests need rows, not mail)."""
-    n = next(_numbers)
-    at = fields.pop("at", datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
-    values = {
-        "storefront": storefront,
-        "key": f"order:T-{n}",
-        "order_reference": f"T-{n}",
-        "provider": "stripe",
-        "buyer_email": f"buyer{n}@example.com",
-        "amount": 1000,
-        "currency": "EUR",
-        "reason": "bank_declined",
-        "first_failed_at": at,
-        "last_failed_at": at,
-    }
-    values.update(fields)
-    return LostSale.objects.create(**values)
+    return LostSaleFactory(storefront=storefront, first_failed_at=at, last_failed_at=at, **fields)
 
 
 def orders(response) -> list[str]:
