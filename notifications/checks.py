@@ -1,13 +1,15 @@
 """Start-up checks of the email settings."""
 
+from anymail.utils import get_anymail_setting
 from django.conf import settings
 from django.core import checks
 
 
 def webhook_secrets() -> list[str]:
-    """The basic-auth credentials ("user:password") anymail's tracking webhooks require, as
-    anymail reads ANYMAIL["WEBHOOK_SECRET"]: one string, or a list of them during a rotation."""
-    configured = getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET") or []
+    """The basic-auth credentials ("user:password") anymail's tracking webhooks require, read
+    by anymail's own reader (as its basic-auth check does): one string, or a list of them during
+    a rotation."""
+    configured = get_anymail_setting("webhook_secret", default=[])
     if isinstance(configured, str):
         configured = [configured]
     return [secret for secret in configured if secret]
