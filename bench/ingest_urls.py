@@ -1,11 +1,11 @@
 """URLconf for bench/webhook_ingest.py: the project's URLs plus a bare Stripe webhook view.
 
-The bare view is the baseline the real endpoint (payments.webhooks.stripe_webhook) is measured
-against: the least work a Stripe webhook must do, nothing else. It looks the storefront up by
-public id, reads the body, verifies the signature with payments.providers.stripe.verify against
+The bare view is the baseline the real endpoint (inbound.edge.webhook) is measured against: the
+least work a Stripe webhook must do, nothing else. It looks the storefront up by public id,
+reads the body, verifies the signature with payments.providers.stripe.webhooks.verify against
 the storefront's active secrets (decrypted from the database by the same selector, on every
 request, as the real view does), and inserts the raw event into the same table with the same
-INSERT … ON CONFLICT DO NOTHING. No Connect routing, no re-read of the row, no enqueue.
+INSERT … ON CONFLICT DO NOTHING. No connection lookup, no Connect routing.
 """
 
 import json
@@ -16,9 +16,10 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from inbound.errors import VerificationError
 from inbound.models import InboundEvent
-from payments.providers import VerificationError, stripe
-from storefront_settings.models import Provider, Storefront
+from payments.providers.stripe.webhooks import PROVIDER, verify
+from storefront_settings.models import Storefront
 from storefront_settings.selectors import active_provider_secrets
 
 MAX_BODY = 1024 * 1024
@@ -43,10 +44,10 @@ def bare_view(request, public_id):
     if len(body) > MAX_BODY:
         return HttpResponse(status=413)
     try:
-        event = stripe.verify(
+        event = verify(
             body,
             request.headers.get("Stripe-Signature"),
-            active_provider_secrets(storefront=storefront, provider=Provider.STRIPE),
+            active_provider_secrets(storefront=storefront, provider=PROVIDER),
         )
         text = body.decode("utf-8")
     except (VerificationError, UnicodeDecodeError) as error:
@@ -57,7 +58,7 @@ def bare_view(request, public_id):
             INSERT,
             [
                 storefront.pk,
-                Provider.STRIPE,
+                PROVIDER,
                 str(event["id"])[:255],
                 str(event["type"])[:100],
                 text,

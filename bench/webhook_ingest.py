@@ -1,9 +1,10 @@
 """Benchmark: signed Stripe webhooks a second through the real endpoint, against a bare view.
 
 What it measures: requests/second and latency (p50, p99) of `POST /webhooks/stripe/<public id>/`
-(payments.webhooks.stripe_webhook: storefront lookup, body read, signature check against the
-storefront's active secrets, INSERT … ON CONFLICT DO NOTHING, re-read of the row, enqueue of
-its processing to the broker on commit) and, as the baseline measured in the same run on the
+(inbound.edge.webhook, every connection's one view: connection and storefront lookup, body
+read, the Stripe adapter's signature check against the storefront's active secrets, INSERT …
+ON CONFLICT DO NOTHING; the dispatcher, not the request, enqueues) and, as the baseline
+measured in the same run on the
 same server, of `POST /bench/bare-stripe/<public id>/` (bench/ingest_urls.py: the storefront
 lookup, the body read, the same verify() with the same secrets, the same INSERT; nothing else).
 Both go through the full middleware stack. Each at 16 and at 64 concurrent clients; the figure
@@ -28,8 +29,9 @@ http.client connection (gunicorn's sync workers close the connection after every
 so each request opens a new TCP connection on loopback, for both endpoints alike). Before each
 measurement, and untimed, it builds one request per event: a full, pretty-printed
 `payment_intent.payment_failed` event of about 4 KB with its own event id (every request is a
-real insert, never a duplicate), signed like Stripe signs (`t=<now>,v1=<HMAC-SHA256>`, so well
-within the 300 s tolerance). Each endpoint first gets --warmup untimed requests. Then, for
+real insert, never a duplicate), made and signed by Stripe's samples
+(payments.providers.stripe.samples: `t=<now>,v1=<HMAC-SHA256>`, well within the 300 s
+tolerance). Each endpoint first gets --warmup untimed requests. Then, for
 each concurrency, --rounds rounds of --requests requests per endpoint, bare and real in
 alternating order (bare-real, real-bare, …) so that drift is shared; a measurement also stops
 at --max-seconds. Requests/second = requests / wall time of the measurement. Reported per
@@ -42,10 +44,8 @@ not run here, enqueues). If not, it exits with status 1.
 Run from the project root:
 
     .venv/bin/python bench/webhook_ingest.py [--requests N] [--rounds R] [--warmup W]
-        [--workers N] [--max-seconds S] [--wait-minutes M] [--json]
+        [--workers N] [--max-seconds S] [--json]
 
-If payments/providers/stripe.py does not exist yet, or config/urls.py does not include
-payments.urls yet, it checks again every minute for up to --wait-minutes before giving up.
 It prints a plain-text table (or one JSON object with --json, every round included), with the
 CPU count, Python, Django, gunicorn and PostgreSQL versions, the gunicorn workers, and the load
 average at the start: the load generator, gunicorn and PostgreSQL share the machine's CPUs, and
@@ -53,12 +53,10 @@ the embedded servers are shared with other work under .data/. Progress goes to s
 """
 
 import argparse
-import hashlib
-import hmac
 import itertools
 import json
 import os
-import re
+import random
 import secrets
 import statistics
 import sys
@@ -71,7 +69,7 @@ if (root := str(Path(__file__).resolve().parent.parent)) not in sys.path:
     sys.path.insert(0, root)
 
 from bench import common  # noqa: E402
-from bench.common import PROJECT_DIR, BenchError, log  # noqa: E402
+from bench.common import BenchError, log  # noqa: E402
 
 BENCH_DATABASE = "aftersale_bench_ingest"
 # The Celery queue the gunicorn processes enqueue to (bench/wsgi.py); no worker reads it.
@@ -82,42 +80,13 @@ CONCURRENCIES = (16, 64)
 ENDPOINTS = ("bare", "real")
 # The storefront's signing secret; the database is thrown away, so a fixed one will do.
 STRIPE_SECRET = "whsec_benchOnlySigningSecret0123456789abcdef"  # noqa: S105 - bench only
-POLL_SECONDS = 60
 GOAL = 0.80
-# An uncommented `path("", include("payments.urls"))` in config/urls.py.
-INCLUDE_PAYMENTS = re.compile(
-    r"""^\s*path\(\s*["']["']\s*,\s*include\(["']payments\.urls["']""", re.M
-)
 
-STRIPE_HEADERS = {
-    "Content-Type": "application/json; charset=utf-8",
-    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-    "Accept": "*/*; q=0.5, application/xml",
-    "Cache-Control": "no-cache",
-}
+# What Stripe's webhook client sends besides its samples' own headers.
+EXTRA_HEADERS = {"Accept": "*/*; q=0.5, application/xml", "Cache-Control": "no-cache"}
 
 
 # --- set-up -----------------------------------------------------------------------------------
-
-
-def code_missing() -> list[str]:
-    """What the real endpoint still needs from the other engineers' work (empty: ready)."""
-    missing = []
-    if not (PROJECT_DIR / "payments" / "providers" / "stripe.py").exists():
-        missing.append("payments/providers/stripe.py does not exist")
-    urls = (PROJECT_DIR / "config" / "urls.py").read_text()
-    if not INCLUDE_PAYMENTS.search(urls):
-        missing.append("config/urls.py does not include payments.urls")
-    return missing
-
-
-def wait_for_code(minutes: float) -> None:
-    deadline = time.monotonic() + minutes * 60
-    while missing := code_missing():
-        if time.monotonic() >= deadline:
-            raise BenchError("the real endpoint is not ready: " + "; ".join(missing))
-        log(f"waiting: {'; '.join(missing)}; checking again in {POLL_SECONDS} s")
-        time.sleep(POLL_SECONDS)
 
 
 def check_routes(public_id: str) -> None:
@@ -125,9 +94,9 @@ def check_routes(public_id: str) -> None:
     from django.urls import Resolver404, resolve
 
     from bench.ingest_urls import bare_view
-    from payments.webhooks import stripe_webhook
+    from inbound.edge import webhook
 
-    for endpoint, view in (("bare", bare_view), ("real", stripe_webhook)):
+    for endpoint, view in (("bare", bare_view), ("real", webhook)):
         path = url(endpoint, public_id)
         try:
             found = resolve(path, urlconf=BENCH_URLCONF).func
@@ -158,165 +127,50 @@ def create_storefront():
 
 _serial = itertools.count(1)
 
-BRANDS = (("visa", "credit"), ("mastercard", "debit"), ("amex", "credit"), ("visa", "debit"))
 DECLINES = (
-    ("insufficient_funds", "Your card has insufficient funds."),
-    ("generic_decline", "Your card was declined."),
-    ("do_not_honor", "Your card was declined."),
-    ("expired_card", "Your card has expired."),
+    {"code": "card_declined", "decline_code": "insufficient_funds", "advice": "51"},
+    {"code": "card_declined", "decline_code": "generic_decline"},
+    {"code": "card_declined", "decline_code": "do_not_honor", "advice": "05"},
+    {"code": "expired_card", "decline_code": "expired_card"},
 )
 CITIES = (("Lyon", "69002", "FR"), ("Berlin", "10115", "DE"), ("Madrid", "28001", "ES"))
 
 
 def payment_failed_event(endpoint: str, n: int, now: int) -> dict:
-    """A payment_intent.payment_failed event shaped like the ones Stripe sends."""
-    brand, funding = BRANDS[n % len(BRANDS)]
-    decline_code, message = DECLINES[n % len(DECLINES)]
+    """A payment_intent.payment_failed event shaped like the ones Stripe sends (Stripe's own
+    samples, payments.providers.stripe.samples), with an id of this run's own."""
+    from payments.providers.stripe import samples
+
+    rng = random.Random(n)  # noqa: S311 - made-up ids, not secrets
     city, postal_code, country = CITIES[n % len(CITIES)]
-    amount = 1500 + (n * 37) % 20000
-    customer = f"cus_Bench{n:010d}"
-    method = f"pm_1Bench{n:018d}"
-    intent = f"pi_3Bench{n:018d}"
-    charge = f"ch_3Bench{n:018d}"
-    email = f"buyer{n}@example.com"
-    address = {
-        "city": city,
-        "country": country,
-        "line1": f"{n % 200 + 1} rue de la République",
-        "line2": None,
-        "postal_code": postal_code,
-        "state": None,
-    }
-    return {
-        "id": f"evt_bench_{endpoint}_{n:010d}",
-        "object": "event",
-        "api_version": "2024-06-20",
-        "created": now - 2,
-        "data": {
-            "object": {
-                "id": intent,
-                "object": "payment_intent",
-                "amount": amount,
-                "amount_capturable": 0,
-                "amount_details": {"tip": {}},
-                "amount_received": 0,
-                "application": None,
-                "application_fee_amount": None,
-                "automatic_payment_methods": {"allow_redirects": "always", "enabled": True},
-                "canceled_at": None,
-                "cancellation_reason": None,
-                "capture_method": "automatic_async",
-                "client_secret": f"{intent}_secret_Bench{n:020d}",
-                "confirmation_method": "automatic",
-                "created": now - 5,
-                "currency": "eur",
-                "customer": customer,
-                "description": f"Order ML-{100000 + n}",
-                "invoice": None,
-                "last_payment_error": {
-                    "charge": charge,
-                    "code": "card_declined",
-                    "decline_code": decline_code,
-                    "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-                    "message": message,
-                    "payment_method": {
-                        "id": method,
-                        "object": "payment_method",
-                        "allow_redisplay": "unspecified",
-                        "billing_details": {
-                            "address": address,
-                            "email": email,
-                            "name": "Camille Martin",
-                            "phone": "+33612345678",
-                        },
-                        "card": {
-                            "brand": brand,
-                            "checks": {
-                                "address_line1_check": "pass",
-                                "address_postal_code_check": "pass",
-                                "cvc_check": "pass",
-                            },
-                            "country": country,
-                            "display_brand": brand,
-                            "exp_month": n % 12 + 1,
-                            "exp_year": 2027 + n % 5,
-                            "fingerprint": f"Bench{n:011d}",
-                            "funding": funding,
-                            "generated_from": None,
-                            "last4": f"{n % 10000:04d}",
-                            "networks": {"available": [brand], "preferred": None},
-                            "three_d_secure_usage": {"supported": True},
-                            "wallet": None,
-                        },
-                        "created": now - 6,
-                        "customer": customer,
-                        "livemode": False,
-                        "metadata": {},
-                        "type": "card",
-                    },
-                    "type": "card_error",
-                },
-                "latest_charge": charge,
-                "livemode": False,
-                "metadata": {"order_id": f"ML-{100000 + n}"},
-                "next_action": None,
-                "on_behalf_of": None,
-                "payment_method": None,
-                "payment_method_configuration_details": {
-                    "id": "pmc_1BenchConfiguration00000",
-                    "parent": None,
-                },
-                "payment_method_options": {
-                    "card": {
-                        "installments": None,
-                        "mandate_options": None,
-                        "network": None,
-                        "request_three_d_secure": "automatic",
-                    },
-                    "link": {"persistent_token": None},
-                },
-                "payment_method_types": ["card", "link"],
-                "processing": None,
-                "receipt_email": email,
-                "review": None,
-                "setup_future_usage": None,
-                "shipping": {
-                    "address": address,
-                    "carrier": None,
-                    "name": "Camille Martin",
-                    "phone": "+33612345678",
-                    "tracking_number": None,
-                },
-                "source": None,
-                "statement_descriptor": None,
-                "statement_descriptor_suffix": None,
-                "status": "requires_payment_method",
-                "transfer_data": None,
-                "transfer_group": None,
-            }
-        },
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": f"req_Bench{n:014d}", "idempotency_key": f"bench-{n:012d}"},
-        "type": "payment_intent.payment_failed",
-    }
-
-
-def sign(body: bytes, timestamp: int) -> str:
-    mac = hmac.new(STRIPE_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+    buyer = samples.Buyer(
+        email=f"buyer{n}@example.com",
+        name="Camille Martin",
+        phone="+33612345678",
+        city=city,
+        postal_code=postal_code,
+        country=country,
+        line1=f"{n % 200 + 1} rue de la République",
+    )
+    order = samples.Order(f"ML-{100000 + n}", 1500 + (n * 37) % 20000, buyer)
+    codes = DECLINES[n % len(DECLINES)]
+    event = samples.failure(rng, order, samples.new_payment(rng), codes, at=now - 2)
+    event["id"] = f"evt_bench_{endpoint}_{n:010d}"
+    return event
 
 
 def build_requests(endpoint: str, public_id: str, count: int) -> list[common.Request]:
     """`count` signed requests, each a new event; signed now, so build them just before use."""
+    from payments.providers.stripe import samples
+
     now = int(time.time())
     path = url(endpoint, public_id)
     built = []
     for _ in range(count):
-        # Stripe sends its events pretty-printed, two spaces.
-        body = json.dumps(payment_failed_event(endpoint, next(_serial), now), indent=2).encode()
-        headers = {**STRIPE_HEADERS, "Stripe-Signature": sign(body, now)}
-        built.append(common.Request("POST", path, b'"duplicate": false', body, headers))
+        event = payment_failed_event(endpoint, next(_serial), now)
+        signed = samples.signed(event, STRIPE_SECRET, now=now)
+        headers = {**signed.headers, **EXTRA_HEADERS}
+        built.append(common.Request("POST", path, b'"duplicate": false', signed.body, headers))
     return built
 
 
@@ -445,12 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per configuration")
     parser.add_argument("--warmup", type=int, default=300, help="untimed requests per endpoint")
     common.add_server_arguments(parser, max_seconds_help="time cap of one measurement")
-    parser.add_argument(
-        "--wait-minutes",
-        type=float,
-        default=30,
-        help="how long to wait for the real endpoint's code to land",
-    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if min(args.requests, args.rounds, args.workers) < 1 or args.warmup < 0:
@@ -459,10 +307,6 @@ def main(argv: list[str] | None = None) -> int:
     load_average = os.getloadavg()
     port = common.free_port()
     common.server_environment(port)
-    try:
-        wait_for_code(args.wait_minutes)
-    except BenchError as error:
-        return common.fail(error)
     common.setup_django_on_loopback()
 
     queued = 0
@@ -495,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     medians = {(c["concurrency"], c["endpoint"]): c["median_per_second"] for c in configurations}
     body_bytes = len(build_requests("real", "x", 1)[0].body)
     result = {
-        "benchmark": "payments.webhooks.stripe_webhook vs bare ingest view",
+        "benchmark": "inbound.edge.webhook (Stripe) vs bare ingest view",
         "requests": args.requests,
         "rounds": args.rounds,
         "warmup": args.warmup,

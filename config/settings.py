@@ -231,15 +231,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Which task processes a stored webhook event, per provider. The inbound app stores and
-# enqueues; the domain app that understands the provider processes.
-INBOUND_PROCESSORS = {
-    "stripe": "payments.tasks.process_inbound_event",
-    "adyen": "payments.tasks.process_inbound_event",
-    "easypost": "tracking.tasks.process_inbound_event",
-    "aftership": "tracking.tasks.process_inbound_event",
-    "generic": "tracking.tasks.process_inbound_event",
-}
+# The connections: one package each, exporting CONNECTION (storefront_settings.connections).
+# Its webhooks arrive at /webhooks/<key>/<public id>/, its adapter verifies them at the edge and
+# processes the stored events in the worker. Adding a connection is adding its package and a line.
+CONNECTIONS = [
+    "payments.providers.stripe",
+    "payments.providers.adyen",
+    "tracking.providers.easypost",
+    "tracking.providers.aftership",
+    "tracking.providers.generic",
+]
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -19,6 +19,8 @@ urlpatterns = [
     # /app/<slug>/, where every page needs a member's session.
     path("join/<str:token>/", join, name="join"),
     path("api/v1/", include("api.urls")),
+    # Every connection's webhooks, /webhooks/<source>/<public id>/ (settings.CONNECTIONS).
+    path("", include("inbound.urls")),
     path("", include("notifications.urls")),
     path("", include("payments.urls")),
     path("", include("tracking.urls")),

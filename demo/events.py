@@ -3,7 +3,8 @@ each provider's own format and signed as the provider signs them.
 
 The history (demo.history) and the trickle of live webhooks (demo.trickle) both build their
 events here, so a seeded sale and a live one go through the same adapters
-(payments.providers.stripe, tracking.providers.easypost / aftership) and look alike.
+(payments.providers.stripe, tracking.providers.easypost / aftership) and look alike. The Stripe
+events themselves are Stripe's package's samples (payments.providers.stripe.samples).
 
 Nothing here touches the database. Names and addresses are invented: email domains are only
 example.com and example.org (reserved, RFC 2606), phone numbers are in the range ARCEP keeps
@@ -16,15 +17,16 @@ import random
 import string
 import unicodedata
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from payments.providers import stripe
+from payments.providers.stripe import samples as stripe
 from payments.reasons import FailureReason
 from tracking import carriers
 from tracking.carriers import Carrier
-from tracking.providers import aftership, easypost
+from tracking.providers.aftership import webhooks as aftership
+from tracking.providers.easypost import webhooks as easypost
 from tracking.statuses import ShipmentStatus as S
 
 DEMO_SLUG = "demo"
@@ -196,61 +198,6 @@ def order_reference(number: int) -> str:
     return f"ML-{number}"
 
 
-def stripe_id(rng: random.Random, prefix: str) -> str:
-    alphabet = string.ascii_letters + string.digits
-    return prefix + "".join(rng.choice(alphabet) for _ in range(24))
-
-
-# --- Why a payment fails: Stripe's own codes for each canonical reason --------------------------
-
-# Each reason with the raw codes Stripe sends for it (https://docs.stripe.com/declines/codes),
-# as a payment intent's last_payment_error carries them. "cancel" is a cancelled payment intent
-# (its cancellation_reason), "expire" an expired checkout session, "radar" a charge Radar
-# blocked; "unknown" is a decline code our tables do not know (Stripe adds some every year).
-STRIPE_FAILURES: dict[str, list[dict]] = {
-    FailureReason.AUTHENTICATION_FAILED: [
-        {"code": "payment_intent_authentication_failure"},
-        {"code": "card_declined", "decline_code": "authentication_required"},
-    ],
-    FailureReason.CARD_DETAILS_INCORRECT: [
-        {"code": "incorrect_cvc", "decline_code": "incorrect_cvc"},
-        {"code": "incorrect_number"},
-        {"code": "card_declined", "decline_code": "incorrect_zip"},
-    ],
-    FailureReason.CARD_EXPIRED: [{"code": "expired_card", "decline_code": "expired_card"}],
-    FailureReason.INSUFFICIENT_FUNDS: [
-        {"code": "card_declined", "decline_code": "insufficient_funds", "advice": "51"},
-    ],
-    FailureReason.LIMIT_EXCEEDED: [
-        {"code": "card_declined", "decline_code": "card_velocity_exceeded", "advice": "61"},
-        {"code": "card_declined", "decline_code": "withdrawal_count_limit_exceeded"},
-    ],
-    FailureReason.ONLINE_PAYMENT_NOT_ENABLED: [
-        {"code": "card_declined", "decline_code": "transaction_not_allowed", "advice": "57"},
-        {"code": "card_declined", "decline_code": "card_not_supported"},
-    ],
-    FailureReason.BANK_DECLINED: [
-        {"code": "card_declined", "decline_code": "do_not_honor", "advice": "05"},
-        {"code": "card_declined", "decline_code": "generic_decline"},
-        {"code": "card_declined"},
-    ],
-    FailureReason.PROCESSING_ERROR: [
-        {"code": "processing_error", "decline_code": "processing_error"},
-        {"code": "card_declined", "decline_code": "issuer_not_available", "advice": "91"},
-    ],
-    FailureReason.ABANDONED: [{"expire": True}, {"cancel": "abandoned"}],
-    FailureReason.SUSPECTED_FRAUD: [
-        {"radar": True},
-        {"code": "card_declined", "decline_code": "stolen_card", "advice": "43"},
-        {"code": "card_declined", "decline_code": "fraudulent"},
-    ],
-    FailureReason.MERCHANT_CONFIGURATION: [
-        {"code": "payment_method_unactivated"},
-        {"code": "card_declined", "decline_code": "testmode_decline"},
-    ],
-    FailureReason.UNKNOWN: [{"code": "card_declined", "decline_code": "issuer_policy_refusal"}],
-}
-
 # How often each reason comes up in a French shop's week, roughly.
 REASON_WEIGHTS: dict[str, int] = {
     FailureReason.ABANDONED: 20,
@@ -274,148 +221,25 @@ def pick_reason(rng: random.Random) -> str:
 
 # --- Stripe events ------------------------------------------------------------------------------
 
-
-@dataclass
-class StripePayment:
-    """The Stripe ids of one order's payment as events name them."""
-
-    payment_intent: str
-    charges: list[str] = field(default_factory=list)
-    checkout_session: str = ""
+# Stripe's own samples (payments.providers.stripe.samples) make the events; the demo gives them
+# its orders and datetimes.
 
 
-def _stripe_event(rng: random.Random, event_type: str, obj: dict, at: datetime) -> dict:
-    return {
-        "id": stripe_id(rng, "evt_3"),
-        "object": "event",
-        "api_version": "2024-06-20",
-        "created": int(at.timestamp()),
-        "data": {"object": obj},
-        "livemode": True,
-        "pending_webhooks": 1,
-        "request": {"id": stripe_id(rng, "req_"), "idempotency_key": None},
-        "type": event_type,
-    }
-
-
-def _billing(buyer: Buyer) -> dict:
-    return {
-        "address": {"city": None, "country": "FR", "line1": None, "postal_code": None},
-        "email": buyer.email or None,
-        "name": buyer.name,
-        "phone": buyer.phone,
-    }
-
-
-def _payment_intent(order: Order, payment: StripePayment, status: str, at: datetime) -> dict:
-    return {
-        "id": payment.payment_intent,
-        "object": "payment_intent",
-        "amount": order.amount,
-        "amount_received": order.amount if status == "succeeded" else 0,
-        "cancellation_reason": None,
-        "created": int(at.timestamp()) - 40,
-        "currency": "eur",
-        "description": f"Commande {order.reference}",
-        "last_payment_error": None,
-        "latest_charge": payment.charges[-1] if payment.charges else None,
-        "livemode": True,
-        "metadata": {"order_id": order.reference},
-        "payment_method_types": ["card"],
-        "receipt_email": order.buyer.email or None,
-        "shipping": {
-            "address": {"city": None, "country": "FR", "line1": None, "postal_code": None},
-            "name": order.buyer.name,
-            "phone": order.buyer.phone,
-        },
-        "status": status,
-    }
+def stripe_order(order: Order) -> stripe.Order:
+    buyer = stripe.Buyer(email=order.buyer.email, name=order.buyer.name, phone=order.buyer.phone)
+    return stripe.Order(order.reference, order.amount, buyer, shipping=SHIPPING_FEE)
 
 
 def stripe_failure(
-    rng: random.Random, order: Order, payment: StripePayment, codes: dict, at: datetime
+    rng: random.Random, order: Order, payment: stripe.Payment, codes: dict, at: datetime
 ) -> dict:
     """The Stripe event that reports a failed or abandoned payment with these codes."""
-    if codes.get("expire"):
-        session = payment.checkout_session or stripe_id(rng, "cs_live_a1")
-        payment.checkout_session = session
-        obj = {
-            "id": session,
-            "object": "checkout.session",
-            "amount_subtotal": order.amount - SHIPPING_FEE,
-            "amount_total": order.amount,
-            "client_reference_id": order.reference,
-            "currency": "eur",
-            "customer_details": {
-                "email": order.buyer.email or None,
-                "name": order.buyer.name,
-                "phone": order.buyer.phone,
-            },
-            "expires_at": int(at.timestamp()),
-            "livemode": True,
-            "metadata": {"order_id": order.reference},
-            "mode": "payment",
-            "payment_intent": None,
-            "payment_status": "unpaid",
-            "status": "expired",
-        }
-        return _stripe_event(rng, "checkout.session.expired", obj, at)
-    if codes.get("cancel"):
-        obj = _payment_intent(order, payment, "canceled", at)
-        obj["cancellation_reason"] = codes["cancel"]
-        obj["canceled_at"] = int(at.timestamp())
-        return _stripe_event(rng, "payment_intent.canceled", obj, at)
-
-    payment.charges.append(stripe_id(rng, "ch_3"))
-    if codes.get("radar"):
-        obj = {
-            "id": payment.charges[-1],
-            "object": "charge",
-            "amount": order.amount,
-            "billing_details": _billing(order.buyer),
-            "currency": "eur",
-            "failure_code": "card_declined",
-            "failure_message": "Your card was declined.",
-            "livemode": True,
-            "metadata": {"order_id": order.reference},
-            "outcome": {
-                "network_status": "not_sent_to_network",
-                "reason": "highest_risk_level",
-                "risk_level": "highest",
-                "seller_message": "Stripe blocked this payment as too risky.",
-                "type": "blocked",
-            },
-            "paid": False,
-            "payment_intent": payment.payment_intent,
-            "receipt_email": order.buyer.email or None,
-            "status": "failed",
-        }
-        return _stripe_event(rng, "charge.failed", obj, at)
-    obj = _payment_intent(order, payment, "requires_payment_method", at)
-    obj["last_payment_error"] = {
-        "charge": payment.charges[-1],
-        "code": codes.get("code"),
-        "decline_code": codes.get("decline_code"),
-        "network_decline_code": codes.get("advice"),
-        "message": "Your card was declined.",
-        "payment_method": {
-            "id": stripe_id(rng, "pm_1"),
-            "object": "payment_method",
-            "billing_details": _billing(order.buyer),
-            "card": {"brand": rng.choice(["visa", "mastercard", "cartes_bancaires"])},
-            "type": "card",
-        },
-        "type": "card_error",
-    }
-    return _stripe_event(rng, "payment_intent.payment_failed", obj, at)
+    return stripe.failure(rng, stripe_order(order), payment, codes, at=int(at.timestamp()))
 
 
-def stripe_success(rng: random.Random, order: Order, payment: StripePayment, at: datetime) -> dict:
+def stripe_success(rng: random.Random, order: Order, payment: stripe.Payment, at: datetime) -> dict:
     """payment_intent.succeeded for the order: the buyer paid in the end."""
-    payment.charges.append(stripe_id(rng, "ch_3"))
-    return _stripe_event(
-        rng, "payment_intent.succeeded", _payment_intent(order, payment, "succeeded", at), at
-    )
+    return stripe.success(rng, stripe_order(order), payment, at=int(at.timestamp()))
 
 
 # --- Tracking numbers that pass their carrier's check digit -------------------------------------
@@ -694,14 +518,9 @@ def encode(event: dict) -> bytes:
 
 
 def signed_headers(source: str, body: bytes, *, now: datetime) -> dict[str, str]:
-    """The headers a provider sends with this body, signed with the demo storefront's secret by
-    the provider's adapter (the sign() next to its verify())."""
+    """The headers a tracking source sends with this body, signed with the demo storefront's
+    secret by the source's adapter (the sign() next to its verify())."""
     secret = SECRETS[source]
-    if source == "stripe":
-        return {
-            **stripe.sign(body, secret, timestamp=int(now.timestamp())),
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-        }
     if source == "easypost":
         return {**easypost.sign(body, secret), "User-Agent": "EasyPost"}
     return {**aftership.sign(body, secret), "User-Agent": "AfterShip"}

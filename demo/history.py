@@ -38,6 +38,7 @@ from notifications.rendering import render
 from notifications.services import sending, suppressions
 from payments import stats
 from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
+from payments.providers.stripe import samples as stripe
 from payments.reasons import MERCHANT_ONLY, FailureReason
 from payments.services import ingest, merchant, recovery
 from storefront_settings.models import (
@@ -267,8 +268,8 @@ class _History:
         rng = self.rng
         self.summary.sales += 1
         reason = self._reason_for(t0)
-        payment = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
-        variants = demo.STRIPE_FAILURES[reason]
+        payment = stripe.new_payment(rng)
+        variants = stripe.FAILURES[reason]
         self.at(
             t0,
             lambda: self._stripe(
@@ -327,7 +328,7 @@ class _History:
                 return  # not yet: the sale stays open
             self.at(click, lambda: self._click(order, step, click), settles=True)
             # Back through the link, the buyer pays in a new checkout: a new payment intent.
-            again = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
+            again = stripe.new_payment(rng)
             self.at(
                 paid,
                 lambda: self._stripe(demo.stripe_success(rng, order, again, paid)),

@@ -27,6 +27,7 @@ from django.utils import timezone
 from demo import events as demo
 from payments import links
 from payments.models import LostSale, PaymentReference
+from payments.providers.stripe import samples as stripe
 from payments.reasons import MERCHANT_ONLY
 from storefront_settings.models import Storefront
 from tracking import services as tracking
@@ -101,16 +102,14 @@ def tick(storefront: Storefront, rng: random.Random, send: Send) -> str:
 
 
 def _stripe(storefront, event: dict, label: str, click_path: str = "") -> DemoEvent:
-    body = demo.encode(event)
+    signed = stripe.signed(event, demo.SECRETS["stripe"], now=event["created"])
     return DemoEvent(
         provider="stripe",
         event_type=event["type"],
         label=label,
         path=f"/webhooks/stripe/{storefront.public_id}/",
-        body=body,
-        headers=demo.signed_headers(
-            "stripe", body, now=datetime.fromtimestamp(event["created"], UTC)
-        ),
+        body=signed.body,
+        headers=signed.headers,
         click_path=click_path,
     )
 
@@ -133,8 +132,8 @@ def _next_reference(storefront: Storefront) -> str:
 def _new_failure(storefront, rng, now) -> DemoEvent:
     reason = demo.pick_reason(rng)
     order = demo.make_order(rng, _next_reference(storefront), reachable=rng.random() > 0.05)
-    payment = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
-    codes = rng.choice(demo.STRIPE_FAILURES[reason])
+    payment = stripe.new_payment(rng)
+    codes = rng.choice(stripe.FAILURES[reason])
     event = demo.stripe_failure(rng, order, payment, codes, now)
     return _stripe(storefront, event, order.reference)
 
@@ -169,12 +168,10 @@ def _another_attempt(storefront, rng, now) -> DemoEvent | None:
     intent = sale and _payment_intent(sale)
     if not intent:
         return None
-    codes = [
-        c for c in demo.STRIPE_FAILURES[sale.reason] if not (c.get("expire") or c.get("cancel"))
-    ]
+    codes = [c for c in stripe.FAILURES[sale.reason] if not (c.get("expire") or c.get("cancel"))]
     if not codes:
         return None
-    payment = demo.StripePayment(intent)
+    payment = stripe.Payment(intent)
     event = demo.stripe_failure(rng, _order_of(sale), payment, rng.choice(codes), now)
     return _stripe(storefront, event, sale.order_reference)
 
@@ -189,12 +186,12 @@ def _recovery(storefront, rng, now) -> DemoEvent | None:
     if rng.random() < 0.5:
         click = urlsplit(links.retry_url(sale, step=1)).path
     # Back through the link, a new checkout (a new payment intent); else the same one retried.
-    intent = (not click and _payment_intent(sale)) or demo.stripe_id(rng, "pi_3")
+    intent = (not click and _payment_intent(sale)) or stripe.stripe_id(rng, "pi_3")
     if click:
         # The visit comes first (tick() makes it before posting), and Stripe's `created` is in
         # whole seconds: dated the same second, the payment could read as before the click.
         now += timedelta(seconds=2)
-    event = demo.stripe_success(rng, _order_of(sale), demo.StripePayment(intent), now)
+    event = demo.stripe_success(rng, _order_of(sale), stripe.Payment(intent), now)
     return _stripe(storefront, event, sale.order_reference, click_path=click)
 
 

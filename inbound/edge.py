@@ -6,9 +6,10 @@ Nothing is processed here (a worker does that from the stored row), so the sourc
 in milliseconds, and a bad request stores nothing. No transaction wraps the view: each stored
 event is committed before the response; dispatch() hands it to a worker.
 
-A source is one adapter (a WebhookAdapter, next to the source's parsing code) and one subclass
-of WebhookView that names it, as django-anymail's AnymailBaseWebhookView subclasses name their
-ESP's validation and parsing."""
+A source is one connection (storefront_settings.connections): its package declares a
+WebhookAdapter, next to the source's parsing code, as django-anymail's AnymailBaseWebhookView
+subclasses name their ESP's validation and parsing. The one URL, /webhooks/<source>/<public id>/,
+finds the adapter by the connection's key; an unknown source is a 404."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from inbound import services
 from inbound.errors import VerificationError
+from storefront_settings import connections
 from storefront_settings.models import Storefront
 from storefront_settings.selectors import active_provider_secrets
 
@@ -60,24 +62,35 @@ def kept_headers(request, names) -> dict:
 class EdgeEvent:
     """One event of a verified delivery, as it is stored."""
 
-    storefront: Storefront  # usually the URL's; Stripe Connect may route to a connected one
+    storefront: Storefront  # usually the URL's; a platform's event may route to a connected one
     event_id: str
     event_type: str
     body: str  # raw, as the worker will parse it
 
 
-class WebhookAdapter:
-    """What the edge needs to know about one source. Subclasses set `provider` (a Provider
-    value: the secrets checked and the provider stored) and `kept_headers`, and implement
-    verify() and events(); answer() is the JSON most sources expect."""
+@dataclass(frozen=True)
+class SignedRequest:
+    """A delivery as a source would post it: its body and headers, signed (a connection's
+    samples: the test event, the demo, the benchmarks)."""
 
-    provider: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class WebhookAdapter:
+    """What the edge and the worker need to know about one source. Subclasses set
+    `kept_headers` and implement verify(), events() and process(); answer() is the JSON most
+    sources expect."""
+
     # The headers worth keeping with the raw body (for replay and for ops).
     kept_headers: tuple[str, ...] = ("Content-Type", "User-Agent")
+    # The exact body the source needs back to count a delivery as received (Adyen's
+    # "[accepted]"); None for a source that reads only the status code.
+    acknowledgement: str | None = None
 
     def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> Any:
         """The verified payload of `body`, signed with one of `secrets` (the storefront's
-        active ones for this provider); VerificationError (a short reason, safe to return)
+        active ones for this connection); VerificationError (a short reason, safe to return)
         refuses it."""
         raise NotImplementedError
 
@@ -88,26 +101,34 @@ class WebhookAdapter:
 
     def answer(self, stored: list[bool]) -> HttpResponse:
         """The response the source expects, given, for each event, whether it was new."""
+        if self.acknowledgement is not None:
+            return HttpResponse(self.acknowledgement, content_type="text/plain")
         if not stored:
             return JsonResponse({"received": True, "ignored": True})
         return JsonResponse({"received": True, "duplicate": not any(stored)})
 
+    def process(self, *, event_id: int) -> str:
+        """Apply one stored event (the worker's job, inbound.tasks.process_inbound_event):
+        what became of it. The domain app's base adapter implements it."""
+        raise NotImplementedError
+
 
 @method_decorator(csrf_exempt, name="dispatch")
 class WebhookView(View):
-    """POST /webhooks/<source>/<storefront public id>/: each source subclasses it and names its
-    adapter."""
+    """POST /webhooks/<source>/<storefront public id>/, for every connection."""
 
     http_method_names = ["post"]
-    adapter: WebhookAdapter
 
-    def post(self, request, public_id: str) -> HttpResponse:
-        adapter = self.adapter
+    def post(self, request, source: str, public_id: str) -> HttpResponse:
+        connection = connections.find(source)
+        if connection is None:
+            raise Http404("No such connection.")
+        adapter = connection.adapter
         storefront = storefront_or_404(public_id)
         body = read_body(request)
         if isinstance(body, JsonResponse):
             return body
-        secrets = active_provider_secrets(storefront=storefront, provider=adapter.provider)
+        secrets = active_provider_secrets(storefront=storefront, provider=connection.key)
         try:
             payload = adapter.verify(body, request.headers, secrets)
             events = adapter.events(storefront, body, payload)
@@ -117,7 +138,7 @@ class WebhookView(View):
         stored = [
             services.store(
                 storefront=event.storefront,
-                provider=adapter.provider,
+                provider=connection.key,
                 event_id=event.event_id,
                 event_type=event.event_type,
                 body=event.body,
@@ -127,3 +148,8 @@ class WebhookView(View):
             for event in events
         ]
         return adapter.answer(stored)
+
+
+# One view function, so that the URLconf and the benchmark (bench/webhook_ingest.py, which checks
+# the URL resolves to this very function) name the same object.
+webhook = WebhookView.as_view()

@@ -1,7 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from storefront_settings.models import Provider, Storefront
+from storefront_settings import connections
+from storefront_settings.models import Storefront
 from storefront_settings.tenancy import TenantModel
 
 
@@ -21,7 +22,7 @@ class InboundEvent(TenantModel):
     storefront = models.ForeignKey(
         Storefront, on_delete=models.CASCADE, related_name="inbound_events"
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=connections.choices)
     event_id = models.CharField(max_length=255)
     event_type = models.CharField(max_length=100)
     body = models.TextField()

@@ -6,7 +6,6 @@ import logging
 from datetime import datetime, timedelta
 
 from celery import current_app
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -21,6 +20,9 @@ SWEEP_INTERVAL = timedelta(minutes=2)
 SWEEP_BATCH = 500
 DISPATCH_BATCH = 1000
 MAX_ATTEMPTS = 10
+# The task that processes one stored event by asking its connection's adapter (inbound.tasks).
+# Named here, where the events are sent to it, and given to the task as its name.
+PROCESS_TASK = "inbound.tasks.process_inbound_event"
 
 Status = InboundEvent.Status
 
@@ -99,7 +101,7 @@ def dispatch(*, limit: int = DISPATCH_BATCH) -> int:
 def _send(event_pk: int, provider: str) -> bool:
     """Send an event's processing task to the broker; False (logged) when the broker is down."""
     try:
-        current_app.send_task(settings.INBOUND_PROCESSORS[provider], args=[event_pk], retry=False)
+        current_app.send_task(PROCESS_TASK, args=[event_pk, provider], retry=False)
     except Exception as error:  # noqa: BLE001 - any broker failure: tried again later
         logger.warning("inbound event %s not enqueued: %s", event_pk, type(error).__name__)
         return False

@@ -1,17 +1,21 @@
 from celery import shared_task
 
 from inbound import services
+from storefront_settings import connections
 
 
-def process_or_retry(task, event_id: int, process) -> str:
-    """Run a domain app's processing of a stored event; on failure the event stays stored and
-    `received`, the attempt is counted, and Celery retries (then the sweeper, until the event
-    is marked failed for ops)."""
+@shared_task(
+    name=services.PROCESS_TASK, bind=True, ignore_result=True, max_retries=5, default_retry_delay=10
+)
+def process_inbound_event(self, event_id: int, provider: str) -> str:
+    """Process one stored event: its connection's adapter applies it. On failure the event stays
+    stored and `received`, the attempt is counted, and Celery retries (then the sweeper, until
+    the event is marked failed for ops)."""
     try:
-        return process(event_id=event_id)
+        return connections.get(provider).adapter.process(event_id=event_id)
     except Exception as error:
         services.record_failure(event_id, error)
-        raise task.retry(exc=error) from error
+        raise self.retry(exc=error) from error
 
 
 @shared_task(ignore_result=True)

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from inbound.models import InboundEvent
 from payments.reasons import FailureReason
-from storefront_settings.models import Provider, Storefront
+from storefront_settings import connections
+from storefront_settings.models import Storefront
 from storefront_settings.tenancy import TenantModel
 
 
@@ -25,7 +26,7 @@ class LostSale(TenantModel):
     # buyer's address: what makes two failures the same sale.
     key = models.CharField(max_length=400)
     order_reference = models.CharField(max_length=200, blank=True)
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=connections.choices)
     buyer_email = models.EmailField(blank=True)
     buyer_name = models.CharField(max_length=200, blank=True)
     buyer_phone = models.CharField(max_length=40, blank=True)
@@ -97,7 +98,7 @@ class Payment(TenantModel):
         SUCCEEDED = "succeeded", _("Succeeded")
 
     storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="payments")
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=connections.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Minor units")
     currency = models.CharField(max_length=3, blank=True)
@@ -123,7 +124,7 @@ class PaymentReference(TenantModel):
     session. Events name different ones; all lead to the same Payment."""
 
     storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="+")
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    provider = models.CharField(max_length=20, choices=connections.choices)
     reference = models.CharField(max_length=255)
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="references")
 

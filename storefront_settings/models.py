@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siren, siret
 
+from storefront_settings import connections
 from storefront_settings.fields import EncryptedTextField
 from storefront_settings.tenancy import TenantModel
 
@@ -274,16 +275,6 @@ class ApiKey(TenantModel):
         return self.revoked_at is None
 
 
-class Provider(models.TextChoices):
-    """Who posts webhooks to a storefront; each has its own signing secret."""
-
-    STRIPE = "stripe", "Stripe"
-    ADYEN = "adyen", "Adyen"
-    EASYPOST = "easypost", "EasyPost"
-    AFTERSHIP = "aftership", "AfterShip"
-    GENERIC = "generic", _("Generic (Standard Webhooks)")
-
-
 class ProviderSecret(TenantModel):
     """A provider's webhook signing secret, encrypted at rest. Several may be active at once,
     so a secret can be rotated without rejecting events signed with the old one."""
@@ -291,7 +282,8 @@ class ProviderSecret(TenantModel):
     storefront = models.ForeignKey(
         Storefront, on_delete=models.CASCADE, related_name="provider_secrets"
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices)
+    # Who posts the webhooks this secret signs: a connection's key (settings.CONNECTIONS).
+    provider = models.CharField(max_length=20, choices=connections.choices)
     secret = EncryptedTextField()
     hint = models.CharField(max_length=8, editable=False, help_text="The secret's last characters.")
     created_by = models.ForeignKey(

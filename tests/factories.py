@@ -6,7 +6,7 @@ from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.models import LostSale, Payment, PaymentAttempt
 from payments.reasons import FailureReason
-from storefront_settings.models import Membership, Provider, ProviderSecret, Storefront
+from storefront_settings.models import Membership, ProviderSecret, Storefront
 from tracking.models import Shipment
 
 
@@ -47,7 +47,7 @@ class ProviderSecretFactory(factory.django.DjangoModelFactory):
         model = ProviderSecret
 
     storefront = factory.SubFactory(StorefrontFactory)
-    provider = Provider.STRIPE
+    provider = "stripe"
     secret = factory.Sequence(lambda n: f"whsec_factory{n:012d}")
     hint = factory.LazyAttribute(lambda o: o.secret[-4:])
 
@@ -57,7 +57,7 @@ class InboundEventFactory(factory.django.DjangoModelFactory):
         model = InboundEvent
 
     storefront = factory.SubFactory(StorefrontFactory)
-    provider = Provider.STRIPE
+    provider = "stripe"
     event_id = factory.Sequence(lambda n: f"evt_factory_{n}")
     event_type = "payment_intent.payment_failed"
     body = "{}"
@@ -71,7 +71,7 @@ class LostSaleFactory(factory.django.DjangoModelFactory):
     # Its own number, not the order reference: a test may give two sales one reference.
     key = factory.Sequence(lambda n: f"order:T-{n}")
     order_reference = factory.Sequence(lambda n: f"T-{n}")
-    provider = Provider.STRIPE
+    provider = "stripe"
     buyer_email = factory.Sequence(lambda n: f"buyer{n}@example.com")
     amount = 1000
     currency = "EUR"
@@ -93,7 +93,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         yes_declaration=factory.SelfAttribute("lost_sale.storefront"),
         no_declaration=factory.SubFactory(StorefrontFactory),
     )
-    provider = Provider.STRIPE
+    provider = "stripe"
     amount = 1000
     currency = "EUR"
     order_reference = factory.Sequence(lambda n: f"T-{n}")

@@ -3,7 +3,7 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from payments.providers import PaymentSignal, SignalKind
+from payments.signals import PaymentSignal, SignalKind
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 _ids = itertools.count(1)

@@ -10,7 +10,10 @@ import pytest
 from notifications.models import Message
 from tests.test_tracking_providers import aftership_sign, easypost_sign, generic_headers, load
 from tests.test_tracking_webhooks import events, make_shipment, post, process_all, shop  # noqa: F401
-from tracking.providers import aftership, easypost, generic, web_url
+from tracking.providers import web_url
+from tracking.providers.aftership import webhooks as aftership
+from tracking.providers.easypost import webhooks as easypost
+from tracking.providers.generic import webhooks as generic
 
 HOSTILE = [
     "javascript:alert(document.domain)",

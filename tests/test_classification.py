@@ -3,10 +3,11 @@ Plain functions over in-code tables: no database."""
 
 import pytest
 
-from payments import classification as c
 from payments.classification import classify
-from payments.providers import SignalKind
+from payments.providers.adyen import codes as adyen
+from payments.providers.stripe import codes as stripe
 from payments.reasons import FailureReason as R
+from payments.signals import SignalKind
 
 FAILED = SignalKind.FAILED
 ABANDONED = SignalKind.ABANDONED
@@ -21,15 +22,13 @@ def _words(text: str) -> list[str]:
 # (provider, the key the adapter fills, table). Each row is classified alone, so the table's own
 # precedence step is what decides it.
 TABLES = [
-    ("stripe", "decline_code", c.STRIPE_DECLINE_CODES),
-    ("stripe", "code", c.STRIPE_ERROR_CODES),
-    ("stripe", "failure_code", c.STRIPE_ERROR_CODES),
-    ("stripe", "outcome_type", c.STRIPE_OUTCOME_TYPES),
-    ("stripe", "cancellation_reason", c.STRIPE_CANCELLATION_REASONS),
-    ("adyen", "reason", c.ADYEN_REFUSAL_REASONS),
-    ("adyen", "event_code", c.ADYEN_EVENT_CODES),
-    ("mollie", "failure_reason", c.MOLLIE_FAILURE_REASONS),
-    ("mollie", "status", c.MOLLIE_STATUSES),
+    ("stripe", "decline_code", stripe.DECLINE_CODES),
+    ("stripe", "code", stripe.ERROR_CODES),
+    ("stripe", "failure_code", stripe.ERROR_CODES),
+    ("stripe", "outcome_type", stripe.OUTCOME_TYPES),
+    ("stripe", "cancellation_reason", stripe.CANCELLATION_REASONS),
+    ("adyen", "reason", adyen.REFUSAL_REASONS),
+    ("adyen", "event_code", adyen.EVENT_CODES),
 ]
 
 ROWS = [
@@ -61,15 +60,15 @@ def test_table_values_are_failure_reasons_and_keys_are_unique_when_folded(provid
 
 
 def test_codes_in_both_stripe_tables_agree():
-    shared = c.STRIPE_DECLINE_CODES.keys() & c.STRIPE_ERROR_CODES.keys()
+    shared = stripe.DECLINE_CODES.keys() & stripe.ERROR_CODES.keys()
     assert {"expired_card", "incorrect_cvc", "insufficient_funds"} <= shared
     for code in shared:
-        assert c.STRIPE_DECLINE_CODES[code] == c.STRIPE_ERROR_CODES[code], code
+        assert stripe.DECLINE_CODES[code] == stripe.ERROR_CODES[code], code
 
 
 def test_no_adyen_reason_has_a_colon():
     # The part after ":" is stripped before the lookup, so such a key could never match.
-    assert not [reason for reason in c.ADYEN_REFUSAL_REASONS if ":" in reason]
+    assert not [reason for reason in adyen.REFUSAL_REASONS if ":" in reason]
 
 
 # --- The documented lists are covered -------------------------------------------------------------
@@ -158,24 +157,13 @@ ADYEN_DOCUMENTED_REFUSAL_REASONS = [
     "Transaction blocked by Adyen to prevent excessive retry fees",
 ]
 
-# https://docs.mollie.com/reference/v2/payments-api/get-payment, details.failureReason.
-MOLLIE_DOCUMENTED_FAILURE_REASONS = _words(
-    """
-    authentication_abandoned authentication_failed authentication_required
-    authentication_unavailable_acs card_declined card_expired inactive_card insufficient_funds
-    invalid_cvv invalid_card_holder_name invalid_card_number invalid_card_type possible_fraud
-    refused_by_issuer unknown_reason
-"""
-)
-
 
 @pytest.mark.parametrize(
     ("documented", "table"),
     [
-        pytest.param(STRIPE_DOCUMENTED_DECLINE_CODES, c.STRIPE_DECLINE_CODES, id="stripe-decline"),
-        pytest.param(STRIPE_DOCUMENTED_CARD_ERROR_CODES, c.STRIPE_ERROR_CODES, id="stripe-error"),
-        pytest.param(ADYEN_DOCUMENTED_REFUSAL_REASONS, c.ADYEN_REFUSAL_REASONS, id="adyen"),
-        pytest.param(MOLLIE_DOCUMENTED_FAILURE_REASONS, c.MOLLIE_FAILURE_REASONS, id="mollie"),
+        pytest.param(STRIPE_DOCUMENTED_DECLINE_CODES, stripe.DECLINE_CODES, id="stripe-decline"),
+        pytest.param(STRIPE_DOCUMENTED_CARD_ERROR_CODES, stripe.ERROR_CODES, id="stripe-error"),
+        pytest.param(ADYEN_DOCUMENTED_REFUSAL_REASONS, adyen.REFUSAL_REASONS, id="adyen"),
     ],
 )
 def test_every_documented_code_has_a_row(documented, table):
@@ -328,29 +316,9 @@ CASES = [
     ("adyen", {"event_code": "offer_closed"}, FAILED, R.ABANDONED),
     ("adyen", {"reason": "Some new reason:99", "event_code": "AUTHORISATION"}, FAILED, R.UNKNOWN),
     ("adyen", {"reason": ":05"}, FAILED, R.UNKNOWN),
-    # Mollie.
-    (
-        "mollie",
-        {"failure_reason": "insufficient_funds", "status": "failed"},
-        FAILED,
-        R.INSUFFICIENT_FUNDS,
-    ),
-    ("mollie", {"failure_reason": "possible_fraud", "status": "failed"}, FAILED, R.SUSPECTED_FRAUD),
-    ("mollie", {"failure_reason": "authentication_abandoned"}, FAILED, R.AUTHENTICATION_FAILED),
-    ("mollie", {"failure_reason": "authentication_failed"}, FAILED, R.AUTHENTICATION_FAILED),
-    ("mollie", {"failure_reason": "card_expired"}, FAILED, R.CARD_EXPIRED),
-    ("mollie", {"failure_reason": "invalid_cvv"}, FAILED, R.CARD_DETAILS_INCORRECT),
-    ("mollie", {"failure_reason": "refused_by_issuer"}, FAILED, R.BANK_DECLINED),
-    ("mollie", {"failure_reason": "card_declined"}, FAILED, R.BANK_DECLINED),
-    ("mollie", {"failure_reason": "unknown_reason", "status": "failed"}, FAILED, R.UNKNOWN),
-    ("mollie", {"status": "canceled"}, ABANDONED, R.ABANDONED),
-    ("mollie", {"status": "expired"}, ABANDONED, R.ABANDONED),
-    ("mollie", {"status": "failed"}, FAILED, R.UNKNOWN),
-    ("mollie", {"failure_reason": "some_new_code", "status": "failed"}, FAILED, R.UNKNOWN),
     # Providers vary in case; provider names too.
     ("Stripe", {"decline_code": "Insufficient_Funds"}, FAILED, R.INSUFFICIENT_FUNDS),
     ("ADYEN", {"reason": "NOT ENOUGH BALANCE"}, FAILED, R.INSUFFICIENT_FUNDS),
-    ("mollie", {"failure_reason": "POSSIBLE_FRAUD"}, FAILED, R.SUSPECTED_FRAUD),
     # A provider without tables still knows an abandoned checkout.
     ("paypal", {"code": "whatever"}, ABANDONED, R.ABANDONED),
     ("paypal", {"code": "whatever"}, FAILED, R.UNKNOWN),
@@ -369,7 +337,7 @@ def test_there_are_enough_hand_written_cases():
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize("provider", ["stripe", "adyen", "mollie", "other"])
+@pytest.mark.parametrize("provider", ["stripe", "adyen", "other"])
 def test_no_codes_is_unknown_when_failed_and_abandoned_when_abandoned(provider):
     assert classify(provider, {}, FAILED) == R.UNKNOWN
     assert classify(provider, {}, ABANDONED) == R.ABANDONED

@@ -9,8 +9,8 @@ from dashboard.views import lost_sales as views
 from notifications.models import Message
 from notifications.services import outbox, sending
 from payments.models import LostSale
-from payments.providers import SignalKind
 from payments.services import ingest
+from payments.signals import SignalKind
 from storefront_settings.models import AuditLog, Membership
 from tests.factories import LostSaleFactory
 from tests.payments_helpers import signal

@@ -11,8 +11,8 @@ from dashboard.forms.overview import PeriodForm
 from notifications.models import Suppression
 from payments import stats
 from payments.models import DailyStat, LostSale
-from payments.providers import SignalKind
 from payments.services import ingest, merchant, recovery
+from payments.signals import SignalKind
 from storefront_settings.models import Membership
 from tests.payments_helpers import signal
 from tracking.models import Shipment

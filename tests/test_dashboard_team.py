@@ -27,7 +27,7 @@ from tests.invitation_helpers import (
 )
 
 NEW_STRIPE = "whsec_newnewnewnewnewnewnew1234"
-# Valid secrets for every provider the page connects, by the shapes SECRET_FORMATS asks for.
+# Valid secrets for every provider the page connects, by the shapes their SecretFormats ask for.
 SECRETS = {
     "stripe": "whsec_testtesttesttesttest",
     "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",

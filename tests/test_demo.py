@@ -20,7 +20,8 @@ from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.classification import classify
 from payments.models import DailyStat, LostSale
-from payments.providers import stripe
+from payments.providers.stripe import samples as stripe
+from payments.providers.stripe.webhooks import parse
 from payments.reasons import FailureReason
 from payments.services import ingest
 from storefront_settings.models import Storefront
@@ -179,10 +180,10 @@ def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant
 def test_each_reasons_stripe_codes_classify_as_that_reason(reason):
     rng = random.Random(1)
     order = demo.make_order(rng, "ML-10001")
-    for codes in demo.STRIPE_FAILURES[reason]:
-        payment = demo.StripePayment(demo.stripe_id(rng, "pi_3"))
+    for codes in stripe.FAILURES[reason]:
+        payment = stripe.new_payment(rng)
         event = demo.stripe_failure(rng, order, payment, codes, timezone.now())
-        parsed = stripe.parse(event)
+        parsed = parse(event)
         assert classify(parsed.provider, parsed.codes, parsed.kind) == reason, codes
         assert parsed.order_reference == "ML-10001" and parsed.amount == order.amount
 

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from payments.providers import SignalKind
 from payments.services import ingest
+from payments.signals import SignalKind
 from tests.payments_helpers import T0, signal
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from payments.providers import PaymentSignal, SignalKind, VerificationError, parse_stored
-from payments.providers.adyen import ACCEPTED_RESPONSE, event_id, parse, sign, verify
+from inbound.errors import VerificationError
+from payments.providers.adyen import CONNECTION
+from payments.providers.adyen.webhooks import ACCEPTED_RESPONSE, event_id, parse, sign, verify
+from payments.signals import PaymentSignal, SignalKind
 
 PAYLOADS = Path(__file__).parent / "payloads" / "adyen"
 KEY = "3F9A1C7E5B2D4086A1E3C5B7D9F1A3C5E7092B4D6F8A0C2E4F6081A3C5E7F9B1"
@@ -305,7 +307,7 @@ def test_each_fixture_parses_to_its_signal(name, expected):
 def test_a_stored_item_parses_the_same_way(name):
     # The web edge stores each verified item as its own event body.
     (item,) = verify(body(load(name)), [KEY])
-    assert parse_stored("adyen", json.dumps(item)) == [EXPECTED[name]]
+    assert CONNECTION.adapter.signals(json.dumps(item)) == [EXPECTED[name]]
 
 
 def test_the_event_id_is_the_triple_that_identifies_a_retried_item():

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 import stripe as stripe_library
 
-from payments.providers import PaymentSignal, SignalKind, VerificationError, parse_stored
-from payments.providers import stripe as adapter
-from payments.providers.stripe import parse, verify
+from inbound.errors import VerificationError
+from payments.providers.stripe import CONNECTION
+from payments.providers.stripe import webhooks as adapter
+from payments.providers.stripe.webhooks import parse, verify
+from payments.signals import PaymentSignal, SignalKind
 
 PAYLOADS = Path(__file__).parent / "payloads" / "stripe"
 SECRET = "whsec_aftersaletestsecret0123456789abcdef"
@@ -356,7 +358,7 @@ def test_each_fixture_parses_to_its_signal(name, expected):
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_a_stored_body_parses_the_same_way(name):
-    assert parse_stored("stripe", raw(name).decode()) == [EXPECTED[name]]
+    assert CONNECTION.adapter.signals(raw(name).decode()) == [EXPECTED[name]]
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -402,7 +404,7 @@ def test_an_unknown_event_type_is_not_ours():
     event = load("payment_intent.succeeded.json")
     event["type"] = "customer.created"
     assert parse(event) is None
-    assert parse_stored("stripe", json.dumps(event)) == []
+    assert CONNECTION.adapter.signals(json.dumps(event)) == []
 
 
 def test_an_event_without_an_object_is_not_ours():

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from notifications.models import Message
 from payments.models import LostSale, Payment, PaymentAttempt
-from payments.providers import SignalKind
 from payments.services import alerts, display, ingest, merchant, recovery
+from payments.signals import SignalKind
 from storefront_settings.models import Membership, RecoveryPolicy
 from tests.payments_helpers import T0, signal
 

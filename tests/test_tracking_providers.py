@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tracking.providers import (
-    CheckpointData,
-    TrackingSignal,
-    VerificationError,
-    aftership,
-    easypost,
-    generic,
-)
+from inbound.errors import VerificationError
+from tracking.providers.aftership import webhooks as aftership
+from tracking.providers.easypost import webhooks as easypost
+from tracking.providers.generic import webhooks as generic
+from tracking.signals import CheckpointData, TrackingSignal
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SECRET = "aftersale-test-webhook-secret-0123456789"

@@ -3,7 +3,7 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from tracking.providers import CheckpointData, TrackingSignal
+from tracking.signals import CheckpointData, TrackingSignal
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 _ids = itertools.count(1)

@@ -23,12 +23,13 @@ from inbound.models import InboundEvent
 from notifications.models import MessageKind
 from notifications.services import outbox
 from notifications.services.outbox import normalise_email
+from storefront_settings import connections
 from storefront_settings.models import AuditAction, Milestone, ShipmentPolicy, Storefront
 from storefront_settings.services.audit import changes as audit_changes
 from storefront_settings.services.audit import record
 from tracking import carriers
 from tracking.models import Checkpoint, Shipment, new_page_token
-from tracking.providers import TrackingSignal, parse_stored
+from tracking.signals import TrackingSignal
 from tracking.statuses import FINAL, ShipmentStatus
 
 # The salt of the signed links issued before random tokens (still read, never issued).
@@ -160,7 +161,7 @@ def process_inbound_event(*, event_id: int) -> str:
         event = inbound.claim(event_id)
         if event is None:
             return "skipped"
-        signals = parse_stored(event.provider, event.body)
+        signals = connections.get(event.provider).adapter.signals(event.body)
         if not signals:
             inbound.finish(event, status=InboundEvent.Status.IGNORED)
             return "ignored"

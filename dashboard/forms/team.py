@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from storefront_settings.models import ApiKey, Membership, Provider
-from storefront_settings.services.credentials import SECRET_FORMATS
+from storefront_settings import connections
+from storefront_settings.models import ApiKey, Membership
 from storefront_settings.services.members import normalise_invited_email
 
 
@@ -24,12 +24,15 @@ class ProviderSecretForm(forms.Form):
 
     def clean_secret(self):
         secret = self.cleaned_data["secret"]
-        pattern, expected = SECRET_FORMATS[self.provider]
-        if not pattern.fullmatch(secret):
+        connection = connections.get(self.provider)
+        if not connection.secret_format.accepts(secret):
             # Names the shape expected, never the value given.
             raise forms.ValidationError(
                 _("This is not a %(provider)s signing secret: %(expected)s."),
-                params={"provider": Provider(self.provider).label, "expected": expected},
+                params={
+                    "provider": connection.label,
+                    "expected": connection.secret_format.expected,
+                },
             )
         return secret
 

@@ -27,12 +27,12 @@ from dashboard.forms.settings import (
 from dashboard.views.lists import page_of
 from payments.reasons import FailureReason
 from payments.services.display import amount_display
+from storefront_settings import connections
 from storefront_settings.models import (
     AuditAction,
     AuditLog,
     Membership,
     PaymentMethod,
-    Provider,
     RecoveryPolicy,
     ShipmentPolicy,
     Storefront,
@@ -168,7 +168,7 @@ def display_value(field: str, value, storefront: Storefront) -> str:
     if field == "role":
         return _choice_labels([value], Membership.Role.choices)
     if field == "provider":
-        return _choice_labels([value], Provider.choices)
+        return _choice_labels([value], connections.choices())
     if field == "carrier":
         return _choice_labels([value], Carrier.choices)
     if field == "model":

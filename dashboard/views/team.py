@@ -2,8 +2,6 @@
 members. Owners and staff manage connections and keys; only owners manage members and their
 invitations (accepted on dashboard.views.join, from the emailed link)."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,8 +17,8 @@ from dashboard import invitations
 from dashboard.access import member_view, scoped_or_404
 from dashboard.forms.team import ApiKeyForm, InviteForm, ProviderSecretForm, RoleForm
 from dashboard.sample_events import send_test_event
-from storefront_settings import selectors
-from storefront_settings.models import ApiKey, Invitation, Membership, Provider, ProviderSecret
+from storefront_settings import connections, selectors
+from storefront_settings.models import ApiKey, Invitation, Membership, ProviderSecret
 from storefront_settings.selectors import active_provider_secrets, webhook_path
 from storefront_settings.services import credentials
 from storefront_settings.services import members as member_services
@@ -29,85 +26,11 @@ from storefront_settings.services import members as member_services
 # --- Connections --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProviderGuide:
-    """What a merchant does in a provider's dashboard to connect it to us."""
-
-    provider: str
-    where: str  # where the webhook URL goes
-    events: tuple[str, ...]  # which events to select there
-    secret: str  # where the signing secret comes from
-
-
-# Mollie is not here: it signs nothing and has no webhook endpoint of ours yet.
-GUIDES = (
-    ProviderGuide(
-        Provider.STRIPE,
-        gettext_lazy(
-            "In the Stripe Dashboard, open Developers → Webhooks → Add endpoint, paste this URL "
-            "as the endpoint URL and select the events below."
-        ),
-        (
-            "payment_intent.payment_failed",
-            "payment_intent.succeeded",
-            "payment_intent.canceled",
-            "charge.failed",
-            "charge.succeeded",
-            "checkout.session.completed",
-            "checkout.session.expired",
-            "checkout.session.async_payment_failed",
-            "checkout.session.async_payment_succeeded",
-        ),
-        gettext_lazy("The endpoint's Signing secret (whsec_…), shown on the endpoint's page."),
-    ),
-    ProviderGuide(
-        Provider.ADYEN,
-        gettext_lazy(
-            "In Adyen's Customer Area, open Developers → Webhooks → + Webhook → Standard "
-            "webhook; paste this URL under Server configuration, method JSON."
-        ),
-        ("AUTHORISATION", "CANCELLATION", "OFFER_CLOSED"),
-        gettext_lazy("Under Security, generate the HMAC key (hex) and copy it here."),
-    ),
-    ProviderGuide(
-        Provider.EASYPOST,
-        gettext_lazy(
-            "In the EasyPost Dashboard, open Account Settings → Webhooks → Add Webhook and "
-            "paste this URL. EasyPost sends every event; we read the tracker events below."
-        ),
-        ("tracker.created", "tracker.updated"),
-        gettext_lazy("The webhook secret you set on that webhook: enter the same value here."),
-    ),
-    ProviderGuide(
-        Provider.AFTERSHIP,
-        gettext_lazy(
-            "In AfterShip Tracking, open Settings → Webhooks, add this URL as the webhook URL "
-            "and tick the updates below."
-        ),
-        ("tracking_update", "edd_revise"),
-        gettext_lazy("The webhook secret shown on that page."),
-    ),
-    ProviderGuide(
-        Provider.GENERIC,
-        gettext_lazy(
-            "For your own system or a carrier you integrate: POST each shipment update to this "
-            "URL in the generic format (docs/generic-tracking-webhooks.md)."
-        ),
-        ("shipment.updated",),
-        gettext_lazy(
-            "Make a secret: whsec_ followed by the base64 of 24 or more random bytes; give it to "
-            "your sender and enter it here."
-        ),
-    ),
-)
-GUIDE_BY_PROVIDER = {guide.provider: guide for guide in GUIDES}
-
-
-def _guide_or_404(provider: str) -> ProviderGuide:
-    guide = GUIDE_BY_PROVIDER.get(provider)
-    if guide is None:
+def _connection_or_404(provider: str) -> connections.Connection:
+    connection = connections.find(provider)
+    if connection is None:
         raise Http404("No such provider.")
-    return guide
+    return connection
 
 
 def _providers_page(request, *, form=None, result=None, status=200):
@@ -127,17 +50,18 @@ def _providers_page(request, *, form=None, result=None, status=200):
         by_provider.setdefault(secret.provider, []).append(secret)
     sections = [
         {
-            "guide": guide,
-            "label": Provider(guide.provider).label,
+            "provider": connection.key,
+            "guide": connection.guide,
+            "label": connection.label,
             "webhook_url": settings.SITE_URL
-            + webhook_path(storefront=current, provider=guide.provider),
-            "secrets": by_provider.get(guide.provider, []),
+            + webhook_path(storefront=current, provider=connection.key),
+            "secrets": by_provider.get(connection.key, []),
             "form": form
-            if form is not None and form.provider == guide.provider
-            else ProviderSecretForm(provider=guide.provider),
-            "result": result if result is not None and result.provider == guide.provider else None,
+            if form is not None and form.provider == connection.key
+            else ProviderSecretForm(provider=connection.key),
+            "result": result if result is not None and result.provider == connection.key else None,
         }
-        for guide in GUIDES
+        for connection in connections.all_connections()
     ]
     return render(
         request,
@@ -155,7 +79,7 @@ def providers(request):
 @require_POST
 @member_view
 def add_secret(request, provider):
-    _guide_or_404(provider)
+    connection = _connection_or_404(provider)
     form = ProviderSecretForm(request.POST, provider=provider)
     if not form.is_valid():
         return _providers_page(request, form=form, status=400)
@@ -168,7 +92,7 @@ def add_secret(request, provider):
     messages.success(
         request,
         _("Secret …%(hint)s added for %(provider)s.")
-        % {"hint": secret.hint, "provider": Provider(provider).label},
+        % {"hint": secret.hint, "provider": connection.label},
     )
     return redirect("dashboard:settings-providers", slug=request.storefront.slug)
 
@@ -190,14 +114,14 @@ def revoke_secret(request, pk):
 @require_POST
 @member_view
 def send_test(request, provider):
-    guide = _guide_or_404(provider)
+    connection = _connection_or_404(provider)
     current = request.storefront
     secrets = active_provider_secrets(storefront=current, provider=provider)
     if not secrets:
         messages.error(
             request,
             _("No active %(provider)s secret: add one first. Nothing was sent.")
-            % {"provider": Provider(guide.provider).label},
+            % {"provider": connection.label},
         )
         return redirect("dashboard:settings-providers", slug=current.slug)
     # The URL the provider is given (the connections page shows it): SITE_URL, never the

@@ -1,56 +1,38 @@
-"""One module per payment provider: verify and parse its webhooks into PaymentSignals, and the
-adapter the webhook edge (inbound.edge) uses for it. Parsing only: no decisions (those are in
-payments.services), and no database beyond the edge's routing of a Stripe Connect event."""
+"""One package per payment provider (payments/providers/<provider>/, registered in
+settings.CONNECTIONS): its adapter verifies and parses the provider's webhooks into
+PaymentSignals, its codes.py maps the provider's failure codes to our reasons, its samples.py
+builds the events the test button, the demo and the benchmarks send. Parsing only: no decisions
+(those are in payments.services).
+
+PaymentAdapter is what they share: the worker's processing of a stored event, and the hooks a
+provider fills in."""
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Mapping
+from typing import Any
 
-from inbound.errors import VerificationError
-
-__all__ = ["PaymentSignal", "SignalKind", "VerificationError", "parse_stored"]
-
-
-class SignalKind(StrEnum):
-    FAILED = "failed"  # a payment attempt failed (declined, 3-D Secure failed, error…)
-    ABANDONED = "abandoned"  # the buyer left: checkout expired, payment cancelled
-    SUCCEEDED = "succeeded"  # the money came in
+from inbound.edge import WebhookAdapter
+from payments.reasons import FailureReason
+from payments.services import ingest
+from payments.signals import PaymentSignal, SignalKind
 
 
-@dataclass(frozen=True)
-class PaymentSignal:
-    """What one provider event says about a payment, in our terms."""
+class PaymentAdapter(WebhookAdapter):
+    """A payment provider's adapter: the edge's verify() and events(), and for the worker the
+    signals in a stored body and the classification of their codes."""
 
-    provider: str
-    kind: SignalKind
-    event_id: str
-    event_type: str
-    occurred_at: datetime
-    # The provider's payment object (payment intent, checkout session, PSP reference…) and,
-    # where the event names them, the related objects that identify the same payment.
-    payment_id: str
-    related_ids: tuple[str, ...] = ()
-    order_reference: str = ""
-    amount: int | None = None  # minor units
-    currency: str = ""  # ISO 4217, upper case
-    buyer_email: str = ""
-    buyer_name: str = ""
-    buyer_phone: str = ""
-    # The provider's own codes, kept as they came, for classification and for ops.
-    codes: dict[str, str] = field(default_factory=dict)
-    recovery_url: str = ""
-    connected_account: str = ""  # Stripe Connect: the connected account the event is for
-    # The attempt as the provider identifies it (e.g. a charge id), so that two events about
-    # one attempt count once; empty means "this event is its own attempt".
-    attempt_id: str = ""
+    def parse(self, event: Any) -> PaymentSignal | None:
+        """The signal in one stored event (JSON-decoded); None for one we do not act on."""
+        raise NotImplementedError
 
+    def classify(self, codes: Mapping[str, str], kind: SignalKind) -> FailureReason:
+        """The canonical reason for the provider's raw codes (its codes.py)."""
+        raise NotImplementedError
 
-def parse_stored(provider: str, body: str) -> list[PaymentSignal]:
-    """The signals in a stored event's raw body (empty when the event is of no interest)."""
-    # The adapters import this package, so they are imported here, when first needed.
-    from payments.providers import adyen, stripe
+    def signals(self, body: str) -> list[PaymentSignal]:
+        """The signals in a stored event's raw body (empty when the event is of no interest)."""
+        signal = self.parse(json.loads(body))
+        return [signal] if signal is not None else []
 
-    parsers = {"stripe": stripe.parse, "adyen": adyen.parse}
-    signal = parsers[provider](json.loads(body))
-    return [signal] if signal is not None else []
+    def process(self, *, event_id: int) -> str:
+        return ingest.process_inbound_event(event_id=event_id)

@@ -20,8 +20,9 @@ from notifications.services import outbox
 from payments import stats
 from payments.classification import classify
 from payments.models import LostSale, Payment, PaymentAttempt, PaymentReference
-from payments.providers import PaymentSignal, SignalKind, parse_stored
 from payments.services import alerts, recovery
+from payments.signals import PaymentSignal, SignalKind
+from storefront_settings import connections
 from storefront_settings.models import RecoveryPolicy, Storefront
 from storefront_settings.tenancy import lock_keys
 
@@ -32,7 +33,7 @@ def process_inbound_event(*, event_id: int) -> str:
         event = inbound.claim(event_id)
         if event is None:
             return "skipped"  # processed already, or another worker holds it
-        signals = parse_stored(event.provider, event.body)
+        signals = connections.get(event.provider).adapter.signals(event.body)
         if not signals:
             inbound.finish(event, status=InboundEvent.Status.IGNORED)
             return "ignored"

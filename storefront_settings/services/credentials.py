@@ -1,7 +1,6 @@
 """A storefront's credentials: the API keys it calls us with, and the providers' signing secrets
 its webhooks are checked with."""
 
-import re
 import secrets
 from datetime import timedelta
 
@@ -9,56 +8,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from storefront_settings.models import (
-    ApiKey,
-    AuditAction,
-    Provider,
-    ProviderSecret,
-    Storefront,
-    hash_api_key,
-)
+from storefront_settings import connections
+from storefront_settings.models import ApiKey, AuditAction, ProviderSecret, Storefront, hash_api_key
 from storefront_settings.services.audit import record
-
-# What each provider's signing secret looks like, from the provider's documentation, and how to
-# say so. A value that does not match is refused at entry rather than failing every webhook later.
-SECRET_FORMATS = {
-    # Stripe: "whsec_" then the key (dashboard > Developers > Webhooks > Signing secret).
-    Provider.STRIPE: (
-        re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
-        "expected 'whsec_' followed by the signing key",
-    ),
-    # Adyen: the HMAC key is hex-encoded, 32 bytes or more.
-    Provider.ADYEN: (
-        re.compile(r"(?:[0-9A-Fa-f]{2}){32,}"),
-        "expected the hex-encoded HMAC key (64 hex digits or more)",
-    ),
-    # EasyPost and AfterShip: a printable string of the merchant's choosing.
-    Provider.EASYPOST: (
-        re.compile(r"[!-~]{8,}"),
-        "expected at least 8 printable characters, no spaces",
-    ),
-    Provider.AFTERSHIP: (
-        re.compile(r"[!-~]{8,}"),
-        "expected at least 8 printable characters, no spaces",
-    ),
-    # Standard Webhooks: "whsec_" then base64 of the key.
-    Provider.GENERIC: (
-        re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
-        "expected 'whsec_' followed by the base64 signing key",
-    ),
-}
-
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def validate_provider_secret(provider: str, secret: str) -> None:
-    if provider not in Provider.values:
+    """Refuse a secret for a connection that does not exist, or one that is not shaped as the
+    connection's secrets are (its package's SecretFormat)."""
+    connection = connections.find(provider)
+    if connection is None:
         raise ValidationError(
-            f"unknown provider {provider!r} (known: {', '.join(Provider.values)})"
+            f"unknown provider {provider!r} (known: {', '.join(connections.known_keys())})"
         )
-    pattern, expected = SECRET_FORMATS[provider]
-    if not pattern.fullmatch(secret):
+    expected = connection.secret_format.expected
+    if not connection.secret_format.accepts(secret):
         # The message names the expected shape, never the value given.
         raise ValidationError(f"the {provider} secret is malformed: {expected}")
 

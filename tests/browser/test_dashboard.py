@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from notifications.models import Message
 from payments.models import LostSale
-from payments.providers import SignalKind
 from payments.services import ingest
+from payments.signals import SignalKind
 from storefront_settings.models import AuditLog, ProviderSecret, RecoveryPolicy
 from tests.payments_helpers import signal
 from tracking import services as tracking

@@ -1,18 +1,20 @@
-"""One module per tracking source: verify and parse its webhooks into TrackingSignals, in the
-canonical status vocabulary, and the adapter the webhook edge (inbound.edge) uses for it.
-Parsing only: no database, no decisions."""
+"""One package per tracking source (tracking/providers/<source>/, registered in
+settings.CONNECTIONS): its adapter verifies and parses the source's webhooks into
+TrackingSignals, in the canonical status vocabulary; its samples.py builds the events the test
+button, the demo and the benchmarks send. Parsing only: no database, no decisions.
+
+TrackingAdapter is what they share: the edge's events() and the worker's processing of a
+stored event; web_url() is the check every carrier link goes through."""
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from inbound.edge import EdgeEvent, WebhookAdapter
-from inbound.errors import VerificationError
 from storefront_settings.models import Storefront
-
-__all__ = ["CheckpointData", "TrackingAdapter", "TrackingSignal", "VerificationError", "web_url"]
+from tracking import services
+from tracking.signals import TrackingSignal
 
 # Shipment.carrier_tracking_url's length; a longer address would fail the save.
 MAX_URL_LENGTH = 1000
@@ -34,50 +36,17 @@ def web_url(value: str) -> str:
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
 
 
-@dataclass(frozen=True)
-class CheckpointData:
-    occurred_at: datetime  # timezone-aware
-    status: str  # a canonical ShipmentStatus value
-    raw_status: str = ""  # the source's own status / tag
-    raw_detail: str = ""  # the source's sub-status / subtag / status_detail
-    description: str = ""
-    location: str = ""
-
-
-@dataclass(frozen=True)
-class TrackingSignal:
-    """What one tracking event says about one parcel."""
-
-    provider: str  # easypost, aftership, generic
-    event_id: str
-    event_type: str
-    tracking_number: str
-    carrier: str = ""  # a tracking.carriers.Carrier value, or "" when unknown
-    status: str = ""  # the canonical status the source gives as current ("" if none)
-    raw_status: str = ""
-    raw_detail: str = ""
-    estimated_delivery: date | None = None
-    carrier_tracking_url: str = ""
-    checkpoints: tuple[CheckpointData, ...] = ()
-
-
-def parse_stored(provider: str, body: str) -> list[TrackingSignal]:
-    """The signals in a stored event's raw body (empty when the event is of no interest)."""
-    # The adapters import this package, so they are imported here, when first needed.
-    from tracking.providers import aftership, easypost, generic
-
-    event = json.loads(body)
-    parsers = {"easypost": easypost.parse, "aftership": aftership.parse, "generic": generic.parse}
-    signal = parsers[provider](event)
-    return [signal] if signal is not None else []
-
-
 class TrackingAdapter(WebhookAdapter):
     """The webhook edge's view of a tracking source: one event a request, stored when parse()
     reads it, acknowledged as ignored when it does not (a type we do not read)."""
 
-    def parse(self, event: dict) -> TrackingSignal | None:
+    def parse(self, event: Any) -> TrackingSignal | None:
         raise NotImplementedError
+
+    def signals(self, body: str) -> list[TrackingSignal]:
+        """The signals in a stored event's raw body (empty when the event is of no interest)."""
+        signal = self.parse(json.loads(body))
+        return [signal] if signal is not None else []
 
     def events(self, storefront: Storefront, body: bytes, payload: dict) -> list[EdgeEvent]:
         signal = self.parse(payload)
@@ -91,3 +60,6 @@ class TrackingAdapter(WebhookAdapter):
                 body=body.decode("utf-8"),  # verify() refused anything that is not UTF-8
             )
         ]
+
+    def process(self, *, event_id: int) -> str:
+        return services.process_inbound_event(event_id=event_id)

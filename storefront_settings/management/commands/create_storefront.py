@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from storefront_settings import connections
 from storefront_settings.management.base import Command as BaseCommand
-from storefront_settings.models import Language, Provider
+from storefront_settings.models import Language
 from storefront_settings.selectors import webhook_path
 from storefront_settings.services.storefronts import create_storefront
 
@@ -33,7 +34,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="PROVIDER=SECRET",
-            help=f"A webhook signing secret; PROVIDER is one of {', '.join(Provider.values)}.",
+            help="A webhook signing secret; PROVIDER is one of "
+            + ", ".join(connections.known_keys()),
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
@@ -61,7 +63,7 @@ class Command(BaseCommand):
             "dashboard_url": f"{settings.SITE_URL}/app/{storefront.slug}/",
             "webhook_urls": {
                 provider: webhook_path(storefront=storefront, provider=provider)
-                for provider in Provider.values
+                for provider in connections.known_keys()
             },
         }
         if created.generated_password:

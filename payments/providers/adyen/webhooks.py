@@ -12,7 +12,7 @@ vectors, which tests/test_provider_adyen.py replays).
 
 Item fields: https://docs.adyen.com/api-explorer/Webhooks/1/post/AUTHORISATION; refusal
 reasons in `reason`: https://docs.adyen.com/development-resources/refusal-reasons/. The reason
-is kept raw; what it means is payments.classification's business.
+is kept raw; what it means is codes.py's business.
 """
 
 import base64
@@ -24,10 +24,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from django.http import HttpResponse
-
-from inbound.edge import EdgeEvent, WebhookAdapter
-from payments.providers import PaymentSignal, SignalKind, VerificationError
+from inbound.edge import EdgeEvent
+from inbound.errors import VerificationError
+from payments.providers import PaymentAdapter
+from payments.providers.adyen import codes as tables
+from payments.reasons import FailureReason
+from payments.signals import PaymentSignal, SignalKind
 from storefront_settings.models import Storefront
 
 PROVIDER = "adyen"
@@ -224,11 +226,12 @@ def _text(value: Any) -> str:
 # --- The webhook edge ---------------------------------------------------------------------------
 
 
-class Adapter(WebhookAdapter):
-    """POST /webhooks/adyen/<public id>/: a batch of items, each signed in its own body."""
+class Adapter(PaymentAdapter):
+    """POST /webhooks/adyen/<public id>/: a batch of items, each signed in its own body; the
+    answer is the body Adyen expects, whatever became of them."""
 
-    provider = PROVIDER
     kept_headers = ("Content-Type", "User-Agent")
+    acknowledgement = ACCEPTED_RESPONSE
 
     def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> list[dict]:
         return verify(body, secrets)
@@ -245,8 +248,8 @@ class Adapter(WebhookAdapter):
             for item in payload
         ]
 
-    def answer(self, stored: list[bool]) -> HttpResponse:
-        return HttpResponse(ACCEPTED_RESPONSE, content_type="text/plain")
+    def parse(self, event: Any) -> PaymentSignal | None:
+        return parse(event) if isinstance(event, dict) else None
 
-
-ADAPTER = Adapter()
+    def classify(self, codes: Mapping[str, str], kind: SignalKind) -> FailureReason:
+        return tables.classify(codes, kind)

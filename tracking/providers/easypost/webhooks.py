@@ -22,16 +22,11 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from inbound.errors import json_object
+from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import EASYPOST, normalise
-from tracking.providers import (
-    CheckpointData,
-    TrackingAdapter,
-    TrackingSignal,
-    VerificationError,
-    web_url,
-)
+from tracking.providers import TrackingAdapter, web_url
+from tracking.signals import CheckpointData, TrackingSignal
 
 PROVIDER = EASYPOST
 SIGNATURE_PREFIX = "hmac-sha256-hex="
@@ -221,7 +216,6 @@ def _text(value: Any) -> str:
 class Adapter(TrackingAdapter):
     """POST /webhooks/easypost/<public id>/: signed in `X-Hmac-Signature`."""
 
-    provider = PROVIDER
     kept_headers = ("Content-Type", "User-Agent", "X-Hmac-Signature")
 
     def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
@@ -229,6 +223,3 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
-
-
-ADAPTER = Adapter()

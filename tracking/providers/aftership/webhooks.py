@@ -22,16 +22,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from inbound.errors import json_object
+from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import AFTERSHIP, normalise
-from tracking.providers import (
-    CheckpointData,
-    TrackingAdapter,
-    TrackingSignal,
-    VerificationError,
-    web_url,
-)
+from tracking.providers import TrackingAdapter, web_url
+from tracking.signals import CheckpointData, TrackingSignal
 
 PROVIDER = AFTERSHIP
 EVENT_TYPES = frozenset({"tracking_update", "edd_revise"})
@@ -260,7 +255,6 @@ def _text(value: Any) -> str:
 class Adapter(TrackingAdapter):
     """POST /webhooks/aftership/<public id>/: signed in `aftership-hmac-sha256`."""
 
-    provider = PROVIDER
     kept_headers = ("Content-Type", "User-Agent", "aftership-hmac-sha256")
 
     def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
@@ -268,6 +262,3 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
-
-
-ADAPTER = Adapter()

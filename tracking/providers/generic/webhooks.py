@@ -29,16 +29,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from inbound.errors import json_object
+from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
 from tracking.normalisation import GENERIC, normalise
-from tracking.providers import (
-    CheckpointData,
-    TrackingAdapter,
-    TrackingSignal,
-    VerificationError,
-    web_url,
-)
+from tracking.providers import TrackingAdapter, web_url
+from tracking.signals import CheckpointData, TrackingSignal
 
 PROVIDER = GENERIC
 EVENT_TYPE = "shipment.updated"
@@ -278,7 +273,6 @@ def _text(value: Any) -> str:
 class Adapter(TrackingAdapter):
     """POST /webhooks/generic/<public id>/: signed with the Standard Webhooks headers."""
 
-    provider = PROVIDER
     kept_headers = (
         "Content-Type",
         "User-Agent",
@@ -292,6 +286,3 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
-
-
-ADAPTER = Adapter()

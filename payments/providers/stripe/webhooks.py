@@ -17,7 +17,7 @@ Parsing reads Stripe's documented objects, nothing else: the event
 https://docs.stripe.com/declines) and the checkout session
 (https://docs.stripe.com/api/checkout/sessions/object, recovery at
 https://docs.stripe.com/payments/checkout/abandoned-carts). The codes are kept raw; what they
-mean is payments.classification's business.
+mean is codes.py's business.
 """
 
 import json
@@ -28,14 +28,19 @@ from typing import Any
 
 import stripe
 
-from inbound.edge import EdgeEvent, WebhookAdapter
-from payments.providers import PaymentSignal, SignalKind, VerificationError
+from inbound.edge import EdgeEvent
+from inbound.errors import VerificationError
+from payments.providers import PaymentAdapter
+from payments.providers.stripe import codes as tables
+from payments.reasons import FailureReason
+from payments.signals import PaymentSignal, SignalKind
 from storefront_settings.models import Storefront
 
 PROVIDER = "stripe"
 DEFAULT_TOLERANCE = 300  # seconds, either way: Stripe's own default
 
-_KINDS: dict[str, SignalKind] = {
+# The events we read, and what each says; the connections page asks the merchant for these.
+EVENT_TYPES: dict[str, SignalKind] = {
     "payment_intent.payment_failed": SignalKind.FAILED,
     "charge.failed": SignalKind.FAILED,
     "checkout.session.async_payment_failed": SignalKind.FAILED,
@@ -142,7 +147,7 @@ def _signed_with(text: str, header: str, secret: str) -> bool:
 def parse(event: dict) -> PaymentSignal | None:
     """The signal in a (verified) Stripe event; None for an event we do not act on."""
     event_type = _text(event.get("type"))
-    kind = _KINDS.get(event_type)
+    kind = EVENT_TYPES.get(event_type)
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     created = event.get("created")
@@ -244,7 +249,7 @@ def _buyer(obj: Mapping, field: str) -> str:
 
 
 def _codes(obj: Mapping, obj_type: str) -> dict[str, str]:
-    """Stripe's raw codes under the keys payments.classification reads."""
+    """Stripe's raw codes under the keys codes.classify reads."""
     error = _mapping(obj.get("last_payment_error"))
     outcome = _mapping(obj.get("outcome"))
     pairs: list[tuple[str, Any]] = []
@@ -301,10 +306,9 @@ def _code(value: Any) -> str:
 # --- The webhook edge ---------------------------------------------------------------------------
 
 
-class Adapter(WebhookAdapter):
+class Adapter(PaymentAdapter):
     """POST /webhooks/stripe/<public id>/: one event a request, signed in `Stripe-Signature`."""
 
-    provider = PROVIDER
     kept_headers = ("Content-Type", "User-Agent", "Stripe-Signature")
 
     def verify(self, body: bytes, headers: Mapping[str, str], secrets: list[str]) -> dict:
@@ -320,6 +324,12 @@ class Adapter(WebhookAdapter):
             )
         ]
 
+    def parse(self, event: Any) -> PaymentSignal | None:
+        return parse(event) if isinstance(event, dict) else None
+
+    def classify(self, codes: Mapping[str, str], kind: SignalKind) -> FailureReason:
+        return tables.classify(codes, kind)
+
 
 def connect_target(storefront: Storefront, account: Any) -> Storefront:
     """A Stripe Connect event goes to the storefront that owns the connected account, but only
@@ -329,6 +339,3 @@ def connect_target(storefront: Storefront, account: Any) -> Storefront:
         return storefront
     connected = storefront.connected_storefronts.filter(stripe_account_id=account).first()
     return connected or storefront
-
-
-ADAPTER = Adapter()
