@@ -7,6 +7,7 @@ from storefront_settings.admin_audit import AuditedAdminMixin
 from storefront_settings.models import (
     ApiKey,
     AuditLog,
+    ConnectedAccount,
     Membership,
     ProviderSecret,
     RecoveryPolicy,
@@ -54,12 +55,21 @@ class MembershipInline(TenantInline):
     autocomplete_fields = ["user"]
 
 
+class ConnectedAccountInline(TenantInline):
+    """The accounts connected to this storefront's provider account (it is the platform), and
+    the storefront each one's events belong to."""
+
+    model = ConnectedAccount
+    fk_name = "storefront"
+    autocomplete_fields = ["connected_storefront"]
+
+
 @admin.register(Storefront)
 class StorefrontAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "public_id", "language", "currency", "created_at"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id", "created_at"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, ConnectedAccountInline]
     formfield_overrides = URL_FIELDS
 
 

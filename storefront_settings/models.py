@@ -61,18 +61,6 @@ class Storefront(models.Model):
     shop_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Stripe Connect: the connected account whose events are this storefront's, and the
-    # storefront whose webhook endpoint receives them (the platform). Events that name the
-    # account are routed here only when they arrive at that platform's endpoint.
-    stripe_account_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_platform = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="connected_storefronts",
-    )
-
     # Brand, shown in every email and on the buyer's pages.
     logo_url = models.URLField(blank=True)
     brand_colour = models.CharField(max_length=7, default="#1D2330", validators=[validate_colour])
@@ -273,6 +261,34 @@ class ApiKey(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ConnectedAccount(TenantModel):
+    """A platform's routing of a connected account: a storefront (the platform: a marketplace,
+    an agency) holds the provider account, and its endpoint receives the events of accounts
+    connected to it (Stripe Connect; Mollie and PayPal have the like). An event that names
+    `account_id` and arrives at this storefront's endpoint belongs to `connected_storefront`.
+    Routing only ever looks among the rows of the storefront whose endpoint was called, so an
+    account id alone can never reach another tenant."""
+
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="connected_accounts"
+    )
+    provider = models.CharField(max_length=20, choices=connections.choices)
+    account_id = models.CharField(max_length=255, help_text="The provider's id for the account.")
+    connected_storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="platform_accounts"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "provider", "account_id"], name="uniq_connected_account"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()} {self.account_id}"
 
 
 class ProviderSecret(TenantModel):

@@ -16,6 +16,7 @@ from inbound.models import InboundEvent
 from notifications.models import Message
 from payments.models import LostSale
 from payments.services import ingest
+from storefront_settings.models import ConnectedAccount
 from storefront_settings.services.credentials import add_provider_secret
 from tests.conftest import ALPHA_SECRET, reset_broker_connections, wait_for
 
@@ -187,12 +188,20 @@ def test_a_connect_event_goes_to_the_connected_storefront_of_this_platform(
     client, two_storefronts, make_tenant
 ):
     platform, shop = two_storefronts
-    shop.storefront.stripe_account_id = "acct_shop"
-    shop.storefront.stripe_platform = platform.storefront
-    shop.storefront.save()
+    ConnectedAccount.objects.create(
+        storefront=platform.storefront,
+        provider="stripe",
+        account_id="acct_shop",
+        connected_storefront=shop.storefront,
+    )
     outsider = make_tenant("Charlie", "whsec_charliecharliecharlie")
-    outsider.storefront.stripe_account_id = "acct_outsider"
-    outsider.storefront.save()
+    # Charlie is the platform of acct_outsider: events naming it at Alpha's endpoint stay Alpha's.
+    ConnectedAccount.objects.create(
+        storefront=outsider.storefront,
+        provider="stripe",
+        account_id="acct_outsider",
+        connected_storefront=outsider.storefront,
+    )
     for event_id, account in (("evt_a", "acct_shop"), ("evt_b", "acct_outsider")):
         body = json.dumps(failed_event(event_id, account=account)).encode()
         assert post(client, platform.storefront, body, sign(body, SECRET)).status_code == 200

@@ -34,7 +34,7 @@ from payments.providers import PaymentAdapter
 from payments.providers.stripe import codes as tables
 from payments.reasons import FailureReason
 from payments.signals import PaymentSignal, SignalKind
-from storefront_settings.models import Storefront
+from storefront_settings.models import ConnectedAccount, Storefront
 
 PROVIDER = "stripe"
 DEFAULT_TOLERANCE = 300  # seconds, either way: Stripe's own default
@@ -333,9 +333,14 @@ class Adapter(PaymentAdapter):
 
 def connect_target(storefront: Storefront, account: Any) -> Storefront:
     """A Stripe Connect event goes to the storefront that owns the connected account, but only
-    one that receives its events through this endpoint: a tenant can sign anything with its own
+    one this storefront (the platform) routes to: a tenant can sign anything with its own
     secret, so the account id alone must not reach another tenant."""
-    if not account or account == storefront.stripe_account_id:
+    if not account or not isinstance(account, str):
         return storefront
-    connected = storefront.connected_storefronts.filter(stripe_account_id=account).first()
-    return connected or storefront
+    route = (
+        ConnectedAccount.objects.for_storefront(storefront)
+        .filter(provider=PROVIDER, account_id=account)
+        .select_related("connected_storefront")
+        .first()
+    )
+    return route.connected_storefront if route is not None else storefront
