@@ -4,6 +4,9 @@ signed with Standard Webhooks (docs/generic-tracking-webhooks.md).
 - webhooks.py: verify the Standard Webhooks headers, parse a `shipment.updated` event into a
   TrackingSignal, the adapter;
 - samples.py: events in the format, signed (the test button).
+
+Documentation: README.md, beside this file (for us); docs/generic-tracking-webhooks.md (for
+senders).
 """
 
 import re
