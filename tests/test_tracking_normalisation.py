@@ -3,14 +3,12 @@ give "" rather than a guess. Pure: no database."""
 
 import pytest
 
-from tracking.normalisation import (
-    AFTERSHIP_SUBTAGS,
-    AFTERSHIP_TAGS,
-    CANONICAL,
-    EASYPOST_STATUS_DETAILS,
-    EASYPOST_STATUSES,
-    normalise,
-)
+from tracking.normalisation import normalise
+from tracking.providers.aftership.statuses import SUBTAGS as AFTERSHIP_SUBTAGS
+from tracking.providers.aftership.statuses import TAGS as AFTERSHIP_TAGS
+from tracking.providers.easypost.statuses import STATUS_DETAILS as EASYPOST_STATUS_DETAILS
+from tracking.providers.easypost.statuses import STATUSES as EASYPOST_STATUSES
+from tracking.providers.generic.statuses import CANONICAL
 from tracking.statuses import FINAL, ShipmentStatus
 
 # The documented vocabularies, copied here so that a table losing or inventing a row fails.

@@ -1,10 +1,12 @@
 """One package per tracking source (tracking/providers/<source>/, registered in
 settings.CONNECTIONS): its adapter verifies and parses the source's webhooks into
-TrackingSignals, in the canonical status vocabulary; its samples.py builds the events the test
-button, the demo and the benchmarks send. Parsing only: no database, no decisions.
+TrackingSignals, in the canonical status vocabulary; its statuses.py maps the source's status
+words to that vocabulary; its samples.py builds the events the test button, the demo and the
+benchmarks send. Parsing only: no database, no decisions.
 
-TrackingAdapter is what they share: the edge's events() and the worker's processing of a
-stored event; web_url() is the check every carrier link goes through."""
+TrackingAdapter is what they share: the edge's events(), the worker's processing of a stored
+event, and the hooks a source fills in; web_url() is the check every carrier link goes
+through."""
 
 import json
 import re
@@ -41,6 +43,11 @@ class TrackingAdapter(WebhookAdapter):
     reads it, acknowledged as ignored when it does not (a type we do not read)."""
 
     def parse(self, event: Any) -> TrackingSignal | None:
+        raise NotImplementedError
+
+    def normalise(self, status: str, detail: str = "") -> str:
+        """The canonical status for the source's status and finer detail, or "" (its
+        statuses.py; tracking.normalisation.normalise dispatches here)."""
         raise NotImplementedError
 
     def signals(self, body: str) -> list[TrackingSignal]:

@@ -2,6 +2,7 @@
 
 - webhooks.py: verify the `aftership-hmac-sha256`, parse a tracking update into a
   TrackingSignal, the adapter;
+- statuses.py: AfterShip's tags and subtags, mapped to our shipment statuses;
 - samples.py: AfterShip events as AfterShip sends them, signed (the test button).
 
 Documentation: README.md, beside this file.

@@ -10,7 +10,7 @@ is `{ts, event, event_id, is_tracking_first_tag, msg}` where `msg` is the Tracki
 (https://www.aftership.com/docs/tracking/model/tracking) with its checkpoints
 (https://www.aftership.com/docs/tracking/model/checkpoint). `tracking_update` (a new delivery
 status) and `edd_revise` (a new estimated delivery date) are read; `tracking_pending_time` and
-anything else are not ours. Tags and subtags go through tracking.normalisation; AfterShip's
+anything else are not ours. Tags and subtags go through statuses.py; AfterShip's
 courier slugs map to our Carrier values where we know the carrier, "" otherwise.
 """
 
@@ -24,11 +24,11 @@ from typing import Any
 
 from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
-from tracking.normalisation import AFTERSHIP, normalise
 from tracking.providers import TrackingAdapter, web_url
+from tracking.providers.aftership import statuses
 from tracking.signals import CheckpointData, TrackingSignal
 
-PROVIDER = AFTERSHIP
+PROVIDER = "aftership"
 EVENT_TYPES = frozenset({"tracking_update", "edd_revise"})
 
 # AfterShip courier slugs (https://www.aftership.com/couriers) of the carriers we know by name.
@@ -145,7 +145,7 @@ def parse(event: dict) -> TrackingSignal | None:
         event_type=event_type,
         tracking_number=tracking_number,
         carrier=carrier(_text(msg.get("slug"))),
-        status=normalise(PROVIDER, tag, subtag),
+        status=statuses.normalise(tag, subtag),
         raw_status=tag,
         raw_detail=subtag,
         estimated_delivery=_estimated_delivery(msg),
@@ -190,7 +190,7 @@ def _checkpoints(raw: Any) -> tuple[CheckpointData, ...]:
         checkpoints.append(
             CheckpointData(
                 occurred_at=when,
-                status=normalise(PROVIDER, tag, subtag),
+                status=statuses.normalise(tag, subtag),
                 raw_status=tag,
                 raw_detail=subtag,
                 description=_text(checkpoint.get("message")).strip(),
@@ -262,3 +262,6 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
+
+    def normalise(self, status: str, detail: str = "") -> str:
+        return statuses.normalise(status, detail)

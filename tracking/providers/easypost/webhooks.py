@@ -10,8 +10,8 @@ event carries the same `evt_…` id and is stored once.
 Parsing reads EasyPost's documented objects: the Event (https://docs.easypost.com/docs/events)
 for `tracker.created` and `tracker.updated`, and the Tracker it carries in `result`
 (https://docs.easypost.com/docs/trackers) with its TrackingDetails and TrackingLocations. Status
-words go through tracking.normalisation; EasyPost's carrier names map to our Carrier values where
-we know the carrier, "" otherwise.
+words go through statuses.py; EasyPost's carrier names map to our Carrier values where we know
+the carrier, "" otherwise.
 """
 
 import hashlib
@@ -24,11 +24,11 @@ from typing import Any
 
 from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
-from tracking.normalisation import EASYPOST, normalise
 from tracking.providers import TrackingAdapter, web_url
+from tracking.providers.easypost import statuses
 from tracking.signals import CheckpointData, TrackingSignal
 
-PROVIDER = EASYPOST
+PROVIDER = "easypost"
 SIGNATURE_PREFIX = "hmac-sha256-hex="
 EVENT_TYPES = frozenset({"tracker.created", "tracker.updated"})
 
@@ -123,7 +123,7 @@ def parse(event: dict) -> TrackingSignal | None:
         event_type=event_type,
         tracking_number=tracking_number,
         carrier=carrier(_text(tracker.get("carrier"))),
-        status=normalise(PROVIDER, status, detail),
+        status=statuses.normalise(status, detail),
         raw_status=status,
         raw_detail=detail,
         estimated_delivery=_estimated_delivery(tracker),
@@ -161,7 +161,7 @@ def _checkpoints(details: Any) -> tuple[CheckpointData, ...]:
         checkpoints.append(
             CheckpointData(
                 occurred_at=when,
-                status=normalise(PROVIDER, status, status_detail),
+                status=statuses.normalise(status, status_detail),
                 raw_status=status,
                 raw_detail=status_detail,
                 description=_text(detail.get("message")).strip()
@@ -223,3 +223,6 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
+
+    def normalise(self, status: str, detail: str = "") -> str:
+        return statuses.normalise(status, detail)

@@ -31,11 +31,11 @@ from typing import Any
 
 from inbound.errors import VerificationError, json_object
 from tracking.carriers import Carrier
-from tracking.normalisation import GENERIC, normalise
 from tracking.providers import TrackingAdapter, web_url
+from tracking.providers.generic import statuses
 from tracking.signals import CheckpointData, TrackingSignal
 
-PROVIDER = GENERIC
+PROVIDER = "generic"
 EVENT_TYPE = "shipment.updated"
 DEFAULT_TOLERANCE = 300  # seconds, either way: the Standard Webhooks recommendation
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -188,7 +188,7 @@ def _read(event: Mapping) -> TrackingSignal:
 
 
 def _status(value: Any, field: str) -> str:
-    status = normalise(PROVIDER, _text(value))
+    status = statuses.normalise(_text(value))
     if not status:
         raise VerificationError(f"unknown {field} {_echo(value)}")
     return status
@@ -286,3 +286,6 @@ class Adapter(TrackingAdapter):
 
     def parse(self, event: dict) -> TrackingSignal | None:
         return parse(event)
+
+    def normalise(self, status: str, detail: str = "") -> str:
+        return statuses.normalise(status, detail)
