@@ -1,32 +1,33 @@
-"""The demo shop's raw material: buyers, orders, tracking numbers, and provider events built in
-each provider's own format and signed as the provider signs them.
+"""The demo shop's raw material: buyers, orders, tracking numbers, and the provider events about
+them, in each provider's own format and signed as the provider signs them.
 
 The history (demo.history) and the trickle of live webhooks (demo.trickle) both build their
-events here, so a seeded sale and a live one go through the same adapters
-(payments.providers.stripe, tracking.providers.easypost / aftership) and look alike. The Stripe
-events themselves are Stripe's package's samples (payments.providers.stripe.samples).
+events here, so a seeded sale and a live one go through the same adapters and look alike. The
+events themselves are the providers' own samples (payments.providers.stripe.samples,
+tracking.providers.easypost.samples and aftership.samples): the demo gives them its orders,
+parcels and datetimes, and decides which source reports which carrier.
 
 Nothing here touches the database. Names and addresses are invented: email domains are only
 example.com and example.org (reserved, RFC 2606), phone numbers are in the range ARCEP keeps
 for fiction (+33 6 39 98 xx xx), and tracking numbers pass their carrier's check digit.
 """
 
-import hashlib
 import json
 import random
 import string
 import unicodedata
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from payments.providers.stripe import samples as stripe
 from payments.reasons import FailureReason
+from storefront_settings import connections
 from tracking import carriers
 from tracking.carriers import Carrier
-from tracking.providers.aftership import webhooks as aftership
-from tracking.providers.easypost import webhooks as easypost
+from tracking.providers import Step
+from tracking.providers.aftership import samples as aftership
+from tracking.providers.easypost import samples as easypost
 from tracking.statuses import ShipmentStatus as S
 
 DEMO_SLUG = "demo"
@@ -312,8 +313,10 @@ def pick_carrier(rng: random.Random) -> str:
 
 # --- Tracking events ----------------------------------------------------------------------------
 
-# Which source reports each carrier's parcels in the demo: the French networks through
-# AfterShip, the express carriers through EasyPost.
+# Which source reports each carrier's parcels in the demo, under that source's name for the
+# carrier: the French networks through AfterShip (its courier slugs), the express carriers
+# through EasyPost (its carrier names). The events themselves are the sources' own samples
+# (tracking.providers.<source>.samples), which write each step in the source's words.
 EASYPOST_CARRIERS = {Carrier.UPS: "UPS", Carrier.DHL: "DHLExpress", Carrier.GLS: "GLS"}
 AFTERSHIP_SLUGS = {
     Carrier.COLISSIMO: "la-poste-colissimo",
@@ -321,37 +324,12 @@ AFTERSHIP_SLUGS = {
     Carrier.DPD: "dpd-fr",
     Carrier.MONDIAL_RELAY: "mondialrelay",
 }
+SAMPLES = {"easypost": easypost, "aftership": aftership}
 
 
 def source_for(carrier: str) -> str:
     return "easypost" if carrier in EASYPOST_CARRIERS else "aftership"
 
-
-# Each canonical status in the source's own words (tracking.normalisation reads them back).
-# EasyPost has no "failed attempt" and no "pending": its parcels never take those steps.
-EASYPOST_WORDS = {
-    S.INFO_RECEIVED: ("pre_transit", "label_created"),
-    S.IN_TRANSIT: ("in_transit", "arrived_at_facility"),
-    S.OUT_FOR_DELIVERY: ("out_for_delivery", "out_for_delivery"),
-    S.AVAILABLE_FOR_PICKUP: ("available_for_pickup", "arrived_at_pickup_location"),
-    S.DELIVERED: ("delivered", "arrived_at_destination"),
-    S.EXCEPTION: ("failure", "delivery_exception"),
-    S.RETURNED: ("return_to_sender", "return"),
-    S.EXPIRED: ("failure", "expired"),
-}
-AFTERSHIP_WORDS = {
-    S.PENDING: ("Pending", "Pending_001"),
-    S.INFO_RECEIVED: ("InfoReceived", "InfoReceived_001"),
-    S.IN_TRANSIT: ("InTransit", "InTransit_001"),
-    S.OUT_FOR_DELIVERY: ("OutForDelivery", "OutForDelivery_001"),
-    S.FAILED_ATTEMPT: ("AttemptFail", "AttemptFail_001"),
-    S.AVAILABLE_FOR_PICKUP: ("AvailableForPickup", "AvailableForPickup_001"),
-    S.DELIVERED: ("Delivered", "Delivered_001"),
-    S.EXCEPTION: ("Exception", "Exception_004"),
-    S.RETURNED: ("Exception", "Exception_011"),
-    S.EXPIRED: ("Expired", "Expired_001"),
-}
-WORDS = {"easypost": EASYPOST_WORDS, "aftership": AFTERSHIP_WORDS}
 
 # What the carrier says at each step, in French as French carriers say it.
 MESSAGES = {
@@ -389,16 +367,6 @@ HUBS = (
 ORIGIN = "Lyon Plateforme Colis"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One checkpoint of a parcel's journey."""
-
-    at: datetime  # UTC, whole seconds
-    status: str
-    message: str
-    location: str
-
-
 def make_step(rng: random.Random, status: str, at: datetime, *, first: bool = False) -> Step:
     message = MESSAGES[status]
     if isinstance(message, tuple):
@@ -418,112 +386,37 @@ def tracking_event(
     steps: list[Step],
     estimated: date | None = None,
 ) -> tuple[str, dict]:
-    """(source, event): the tracking update a source sends with every step so far."""
+    """(source, event): the tracking update a source sends with every step so far (each with a
+    status in the source's samples.WORDS)."""
     source = source_for(carrier)
     if source == "easypost":
-        return source, _easypost_event(rng, carrier, number, steps, estimated)
-    return source, _aftership_event(rng, carrier, number, order_reference, steps, estimated)
+        return source, easypost.tracker_event(
+            rng,
+            tracking_code=number,
+            carrier=EASYPOST_CARRIERS[carrier],
+            steps=steps,
+            estimated_delivery=estimated,
+            public_url=f"https://track.easypost.com/demo/{number}",
+        )
+    return source, aftership.tracking_update(
+        rng,
+        tracking_number=number,
+        slug=AFTERSHIP_SLUGS[carrier],
+        steps=steps,
+        order_id=order_reference,
+        estimated_delivery=estimated,
+        tracking_link=carriers.tracking_url(carrier, number),
+    )
 
 
-def _easypost_event(rng, carrier, number, steps, estimated) -> dict:
-    status, detail = EASYPOST_WORDS[steps[-1].status]
-    now = steps[-1].at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tracker = {
-        "id": f"trk_{hashlib.sha256(number.encode()).hexdigest()[:32]}",
-        "object": "Tracker",
-        "mode": "production",
-        "tracking_code": number,
-        "status": status,
-        "status_detail": detail,
-        "carrier": EASYPOST_CARRIERS[carrier],
-        "est_delivery_date": f"{estimated.isoformat()}T00:00:00Z" if estimated else None,
-        "public_url": f"https://track.easypost.com/demo/{number}",
-        "created_at": steps[0].at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "updated_at": now,
-        "tracking_details": [
-            {
-                "object": "TrackingDetail",
-                "message": step.message,
-                "description": "",
-                "status": EASYPOST_WORDS[step.status][0],
-                "status_detail": EASYPOST_WORDS[step.status][1],
-                "datetime": step.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "source": EASYPOST_CARRIERS[carrier],
-                "tracking_location": {
-                    "object": "TrackingLocation",
-                    "city": step.location,
-                    "state": None,
-                    "country": "FR",
-                    "zip": None,
-                },
-            }
-            for step in steps
-        ],
-    }
-    return {
-        "object": "Event",
-        "id": f"evt_{rng.getrandbits(128):032x}",
-        "mode": "production",
-        "description": "tracker.updated",
-        "created_at": now,
-        "updated_at": now,
-        "result": tracker,
-    }
-
-
-def _aftership_event(rng, carrier, number, order_reference, steps, estimated) -> dict:
-    tag, subtag = AFTERSHIP_WORDS[steps[-1].status]
-    return {
-        "ts": int(steps[-1].at.timestamp()),
-        "event": "tracking_update",
-        "event_id": str(_uuid(rng)),
-        "is_tracking_first_tag": len(steps) == 1,
-        "msg": {
-            "id": hashlib.sha256(number.encode()).hexdigest()[:24],
-            "tracking_number": number,
-            "title": order_reference,
-            "order_id": order_reference,
-            "slug": AFTERSHIP_SLUGS[carrier],
-            "tag": tag,
-            "subtag": subtag,
-            "origin_country_iso3": "FRA",
-            "destination_country_iso3": "FRA",
-            "expected_delivery": estimated.isoformat() if estimated else None,
-            "courier_tracking_link": carriers.tracking_url(carrier, number),
-            "checkpoints": [
-                {
-                    "slug": AFTERSHIP_SLUGS[carrier],
-                    "location": step.location,
-                    "country_name": "France",
-                    "country_iso3": "FRA",
-                    "message": step.message,
-                    "tag": AFTERSHIP_WORDS[step.status][0],
-                    "subtag": AFTERSHIP_WORDS[step.status][1],
-                    # The carrier's local time, as AfterShip passes it on.
-                    "checkpoint_time": step.at.astimezone(PARIS).isoformat(),
-                    "created_at": step.at.isoformat(),
-                }
-                for step in steps
-            ],
-        },
-    }
-
-
-def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+def identity(source: str, event: dict) -> tuple[str, str]:
+    """(event id, event type) of a source's tracking event, as its adapter reads them."""
+    signal = connections.get(source).adapter.parse(event)
+    return signal.event_id, signal.event_type
 
 
 def encode(event: dict) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def signed_headers(source: str, body: bytes, *, now: datetime) -> dict[str, str]:
-    """The headers a tracking source sends with this body, signed with the demo storefront's
-    secret by the source's adapter (the sign() next to its verify())."""
-    secret = SECRETS[source]
-    if source == "easypost":
-        return {**easypost.sign(body, secret), "User-Agent": "EasyPost"}
-    return {**aftership.sign(body, secret), "User-Agent": "AfterShip"}
 
 
 def business_days_after(day: date, count: int) -> date:

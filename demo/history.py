@@ -60,10 +60,11 @@ SEED = 2026
 ESP = "postmark"  # the ESP the demo pretends to send through (its news is made up)
 # Kinds of messages the services schedule "at once" (send_at = now): moved to the event's time.
 SENT_AT_ONCE = (MessageKind.MERCHANT_FAILED_PAYMENT_ALERT, MessageKind.SHIPMENT_UPDATE)
+# The headers stored with each event: a tracking source's are those its samples send, less the
+# signature.
 HEADERS = {
     "stripe": {"Content-Type": "application/json", "User-Agent": "Stripe/1.0"},
-    "easypost": {"Content-Type": "application/json", "User-Agent": "EasyPost"},
-    "aftership": {"Content-Type": "application/json", "User-Agent": "AfterShip"},
+    **{source: samples.HEADERS for source, samples in demo.SAMPLES.items()},
 }
 
 
@@ -506,8 +507,7 @@ class _History:
             steps=steps,
             estimated=promised,
         )
-        event_id = event["id"] if source == "easypost" else event["event_id"]
-        event_type = event["description"] if source == "easypost" else event["event"]
+        event_id, event_type = demo.identity(source, event)
         stored = self._store(source, event_id, event_type, event)
         tracking.process_inbound_event(event_id=stored.pk)
 

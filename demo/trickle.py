@@ -210,7 +210,7 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
     if shipment is None:
         return None
     source = demo.source_for(shipment.carrier)
-    words = demo.WORDS[source]
+    words = demo.SAMPLES[source].WORDS
     choices = [(s, w) for s, w in NEXT_STEPS[shipment.status] if s in words]
     if not choices:
         return None
@@ -231,14 +231,14 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
         steps=steps,
         estimated=shipment.promised_delivery_date,
     )
-    body = demo.encode(event)
+    signed = demo.SAMPLES[source].signed(event, demo.SECRETS[source])
     return DemoEvent(
         provider=source,
-        event_type=event.get("description") or event.get("event"),
+        event_type=demo.identity(source, event)[1],
         label=f"{shipment.tracking_number} {status}",
         path=f"/webhooks/{source}/{storefront.public_id}/",
-        body=body,
-        headers=demo.signed_headers(source, body, now=now),
+        body=signed.body,
+        headers=signed.headers,
     )
 
 

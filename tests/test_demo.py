@@ -202,7 +202,7 @@ def test_tracking_numbers_pass_their_carriers_check_digit(carrier):
 
 @pytest.mark.parametrize("source", ["easypost", "aftership"])
 def test_status_words_read_back_as_the_same_status(source):
-    for status, (raw, detail) in demo.WORDS[source].items():
+    for status, (raw, detail) in demo.SAMPLES[source].WORDS.items():
         assert normalise(source, raw, detail) == status
 
 

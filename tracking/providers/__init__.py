@@ -2,14 +2,16 @@
 settings.CONNECTIONS): its adapter verifies and parses the source's webhooks into
 TrackingSignals, in the canonical status vocabulary; its statuses.py maps the source's status
 words to that vocabulary; its samples.py builds the events the test button, the demo and the
-benchmarks send. Parsing only: no database, no decisions.
+tests send. Parsing only: no database, no decisions.
 
 TrackingAdapter is what they share: the edge's events(), the worker's processing of a stored
-event, and the hooks a source fills in; web_url() is the check every carrier link goes
-through."""
+event, and the hooks a source fills in; web_url() is the check every carrier link goes through;
+Step is a checkpoint as the samples take it."""
 
 import json
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,17 @@ def web_url(value: str) -> str:
     except ValueError:  # e.g. an unbalanced [ in the host
         return ""
     return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checkpoint of a parcel's journey, as a source's samples take it: they write its
+    canonical status in the source's own words (the package's samples.WORDS)."""
+
+    at: datetime  # timezone-aware
+    status: str  # a canonical ShipmentStatus value
+    message: str = ""
+    location: str = ""
 
 
 class TrackingAdapter(WebhookAdapter):

@@ -3,7 +3,8 @@
 - webhooks.py: verify the `aftership-hmac-sha256`, parse a tracking update into a
   TrackingSignal, the adapter;
 - statuses.py: AfterShip's tags and subtags, mapped to our shipment statuses;
-- samples.py: AfterShip events as AfterShip sends them, signed (the test button).
+- samples.py: AfterShip events as AfterShip sends them, signed (the test button, the demo, the
+  tests).
 
 Documentation: README.md, beside this file.
 """

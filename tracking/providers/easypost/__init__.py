@@ -3,7 +3,8 @@
 - webhooks.py: verify the `X-Hmac-Signature`, parse a tracker event into a TrackingSignal, the
   adapter;
 - statuses.py: EasyPost's status and status_detail values, mapped to our shipment statuses;
-- samples.py: EasyPost events as EasyPost sends them, signed (the test button).
+- samples.py: EasyPost events as EasyPost sends them, signed (the test button, the demo, the
+  tests).
 
 Documentation: README.md, beside this file.
 """

@@ -4,7 +4,7 @@ signed with Standard Webhooks (docs/generic-tracking-webhooks.md).
 - webhooks.py: verify the Standard Webhooks headers, parse a `shipment.updated` event into a
   TrackingSignal, the adapter;
 - statuses.py: the format's statuses, which are our shipment statuses;
-- samples.py: events in the format, signed (the test button).
+- samples.py: events in the format, signed (the test button, the tests).
 
 Documentation: README.md, beside this file (for us); docs/generic-tracking-webhooks.md (for
 senders).
