@@ -26,6 +26,7 @@ from typing import Any
 
 from inbound.edge import EdgeEvent
 from inbound.errors import VerificationError
+from inbound.payloads import as_mapping, as_text
 from payments.providers import PaymentAdapter
 from payments.providers.adyen import codes as tables
 from payments.reasons import FailureReason
@@ -77,7 +78,7 @@ def verify(payload: bytes, secrets: list[str]) -> list[dict]:
         item = entry.get("NotificationRequestItem") if isinstance(entry, dict) else None
         if not isinstance(item, dict):
             raise VerificationError(f"item {number} is not a NotificationRequestItem")
-        received = _mapping(item.get("additionalData")).get("hmacSignature")
+        received = as_mapping(item.get("additionalData")).get("hmacSignature")
         if not isinstance(received, str) or not received:
             raise VerificationError(f"item {number} has no hmacSignature")
         if not any(_matches(item, key, received) for key in keys):
@@ -113,7 +114,7 @@ def _keys(secrets: list[str]) -> list[bytes]:
 
 def signing_string(item: Mapping) -> str:
     """The text Adyen signs for one item (fields joined by ":", no escaping)."""
-    amount = _mapping(item.get("amount"))
+    amount = as_mapping(item.get("amount"))
     values = {**item, "value": amount.get("value"), "currency": amount.get("currency")}
     return ":".join(_field(values.get(name)) for name in _SIGNED_FIELDS)
 
@@ -147,14 +148,14 @@ def event_id(item: Mapping) -> str:
     pspReference carries one item per event code and outcome (an AUTHORISATION, later a
     CANCELLATION with its own pspReference…), so this triple names one item, however often sent.
     """
-    return f"{_text(item.get('pspReference'))}:{_text(item.get('eventCode'))}:{_success(item)}"
+    return f"{as_text(item.get('pspReference'))}:{as_text(item.get('eventCode'))}:{_success(item)}"
 
 
 def parse(item: dict) -> PaymentSignal | None:
     """The signal in a (verified) NotificationRequestItem; None for one we do not act on."""
-    event_code = _text(item.get("eventCode"))
+    event_code = as_text(item.get("eventCode"))
     succeeded = _success(item) == "true"
-    reason = _text(item.get("reason")).strip()
+    reason = as_text(item.get("reason")).strip()
     if event_code == "AUTHORISATION":
         kind = SignalKind.SUCCEEDED if succeeded else SignalKind.FAILED
         codes = {"event_code": event_code}
@@ -168,14 +169,14 @@ def parse(item: dict) -> PaymentSignal | None:
     else:
         return None
 
-    psp_reference = _text(item.get("pspReference"))
+    psp_reference = as_text(item.get("pspReference"))
     occurred_at = _event_date(item.get("eventDate"))
     if not psp_reference or occurred_at is None:
         return None  # Adyen always sends both; without them the item cannot be placed
-    amount = _mapping(item.get("amount"))
+    amount = as_mapping(item.get("amount"))
     value = amount.get("value")
-    original = _text(item.get("originalReference"))
-    extra = _mapping(item.get("additionalData"))
+    original = as_text(item.get("originalReference"))
+    extra = as_mapping(item.get("additionalData"))
     return PaymentSignal(
         provider=PROVIDER,
         kind=kind,
@@ -184,15 +185,16 @@ def parse(item: dict) -> PaymentSignal | None:
         occurred_at=occurred_at,
         payment_id=psp_reference,
         related_ids=(original,) if original else (),
-        order_reference=_text(item.get("merchantReference")),
+        order_reference=as_text(item.get("merchantReference")),
         amount=value if isinstance(value, int) and not isinstance(value, bool) else None,
-        currency=_text(amount.get("currency")).upper(),
-        buyer_email=_text(extra.get("shopperEmail")).strip(),
+        currency=as_text(amount.get("currency")).upper(),
+        buyer_email=as_text(extra.get("shopperEmail")).strip(),
         # Best effort: Adyen adds shopper fields to additionalData only when the merchant
         # enables them (https://docs.adyen.com/development-resources/webhooks/additional-settings),
         # under these names as far as we know; the email is what recovery needs.
         buyer_name=(
-            _text(extra.get("shopperName")).strip() or _text(extra.get("cardHolderName")).strip()
+            as_text(extra.get("shopperName")).strip()
+            or as_text(extra.get("cardHolderName")).strip()
         ),
         codes=codes,
     )
@@ -205,7 +207,7 @@ def _success(item: Mapping) -> str:
 def _event_date(value: Any) -> datetime | None:
     """eventDate is ISO 8601 with an offset ("2021-07-17T13:42:40+01:00"), as UTC."""
     try:
-        moment = datetime.fromisoformat(_text(value))
+        moment = datetime.fromisoformat(as_text(value))
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -213,14 +215,6 @@ def _event_date(value: Any) -> datetime | None:
         # than as the server's local time.
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def _mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # --- The webhook edge ---------------------------------------------------------------------------

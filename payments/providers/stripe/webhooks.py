@@ -30,6 +30,7 @@ import stripe
 
 from inbound.edge import EdgeEvent
 from inbound.errors import VerificationError
+from inbound.payloads import as_mapping, as_text
 from payments.providers import PaymentAdapter
 from payments.providers.stripe import codes as tables
 from payments.reasons import FailureReason
@@ -108,7 +109,7 @@ def verify(
         raise VerificationError("body is not valid JSON") from None
     if not isinstance(event, dict):
         raise VerificationError("body is not a JSON object")
-    if not _text(event.get("id")) or not _text(event.get("type")):
+    if not as_text(event.get("id")) or not as_text(event.get("type")):
         raise VerificationError("event has no id or type")
     return event
 
@@ -146,12 +147,12 @@ def _signed_with(text: str, header: str, secret: str) -> bool:
 
 def parse(event: dict) -> PaymentSignal | None:
     """The signal in a (verified) Stripe event; None for an event we do not act on."""
-    event_type = _text(event.get("type"))
+    event_type = as_text(event.get("type"))
     kind = EVENT_TYPES.get(event_type)
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     created = event.get("created")
-    if kind is None or not isinstance(obj, dict) or not _text(obj.get("id")):
+    if kind is None or not isinstance(obj, dict) or not as_text(obj.get("id")):
         return None
     if not isinstance(created, int) or isinstance(created, bool):
         return None  # Stripe always sends it; without a time the event cannot be ordered
@@ -161,24 +162,24 @@ def parse(event: dict) -> PaymentSignal | None:
         # ended; calling this a success would cancel the recovery of a payment that may fail.
         return None
 
-    obj_type = _text(obj.get("object"))
+    obj_type = as_text(obj.get("object"))
     return PaymentSignal(
         provider=PROVIDER,
         kind=kind,
-        event_id=_text(event.get("id")),
+        event_id=as_text(event.get("id")),
         event_type=event_type,
         occurred_at=datetime.fromtimestamp(created, tz=UTC),
-        payment_id=_text(obj["id"]),
+        payment_id=as_text(obj["id"]),
         related_ids=_related_ids(obj, obj_type),
         order_reference=_order_reference(obj),
         amount=_amount(obj, obj_type),
-        currency=_text(obj.get("currency")).upper(),
+        currency=as_text(obj.get("currency")).upper(),
         buyer_email=_buyer(obj, "email"),
         buyer_name=_buyer(obj, "name"),
         buyer_phone=_buyer(obj, "phone"),
         codes=_codes(obj, obj_type),
         recovery_url=_recovery_url(obj) if event_type == "checkout.session.expired" else "",
-        connected_account=_text(event.get("account")),
+        connected_account=as_text(event.get("account")),
         attempt_id=_attempt_id(obj, obj_type, kind),
     )
 
@@ -200,21 +201,21 @@ def _attempt_id(obj: Mapping, obj_type: str, kind: SignalKind) -> str:
     if kind == SignalKind.ABANDONED:
         return ""
     if obj_type == "charge":
-        return _text(obj.get("id"))
+        return as_text(obj.get("id"))
     if obj_type == "payment_intent":
         return _id(obj.get("latest_charge"))
     return ""
 
 
 def _order_reference(obj: Mapping) -> str:
-    metadata = _mapping(obj.get("metadata"))
+    metadata = as_mapping(obj.get("metadata"))
     for value in (
         metadata.get("order_id"),
         metadata.get("order_reference"),
         obj.get("client_reference_id"),  # checkout sessions
         obj.get("description"),
     ):
-        if text := _text(value).strip():
+        if text := as_text(value).strip():
             return text
     return ""
 
@@ -228,30 +229,30 @@ def _amount(obj: Mapping, obj_type: str) -> int | None:
 
 def _buyer(obj: Mapping, field: str) -> str:
     """The buyer's email, name or phone, from the most direct source Stripe gives."""
-    error = _mapping(obj.get("last_payment_error"))
+    error = as_mapping(obj.get("last_payment_error"))
     shipping = (
-        _mapping(obj.get("shipping"))
-        or _mapping(obj.get("shipping_details"))
-        or _mapping(_mapping(obj.get("collected_information")).get("shipping_details"))
+        as_mapping(obj.get("shipping"))
+        or as_mapping(obj.get("shipping_details"))
+        or as_mapping(as_mapping(obj.get("collected_information")).get("shipping_details"))
     )
     candidates = [
         obj.get("receipt_email") if field == "email" else None,
-        _mapping(obj.get("billing_details")).get(field),  # charges
-        _mapping(_mapping(error.get("payment_method")).get("billing_details")).get(field),
-        _mapping(obj.get("customer_details")).get(field),  # checkout sessions
+        as_mapping(obj.get("billing_details")).get(field),  # charges
+        as_mapping(as_mapping(error.get("payment_method")).get("billing_details")).get(field),
+        as_mapping(obj.get("customer_details")).get(field),  # checkout sessions
         obj.get("customer_email") if field == "email" else None,
         shipping.get(field) if field != "email" else None,
     ]
     for value in candidates:
-        if text := _text(value).strip():
+        if text := as_text(value).strip():
             return text
     return ""
 
 
 def _codes(obj: Mapping, obj_type: str) -> dict[str, str]:
     """Stripe's raw codes under the keys codes.classify reads."""
-    error = _mapping(obj.get("last_payment_error"))
-    outcome = _mapping(obj.get("outcome"))
+    error = as_mapping(obj.get("last_payment_error"))
+    outcome = as_mapping(obj.get("outcome"))
     pairs: list[tuple[str, Any]] = []
     if obj_type == "payment_intent":
         pairs += [
@@ -274,25 +275,17 @@ def _codes(obj: Mapping, obj_type: str) -> dict[str, str]:
 def _recovery_url(obj: Mapping) -> str:
     # Present only when the shop enabled recovery and the buyer can be reached; Stripe gives
     # a URL that reopens the same cart (https://docs.stripe.com/payments/checkout/abandoned-carts).
-    recovery = _mapping(_mapping(obj.get("after_expiration")).get("recovery"))
-    return _text(recovery.get("url"))
+    recovery = as_mapping(as_mapping(obj.get("after_expiration")).get("recovery"))
+    return as_text(recovery.get("url"))
 
 
 # --- Small readers: Stripe fields are often null, and ids may come expanded ---------------------
 
 
-def _mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def _id(value: Any) -> str:
     if isinstance(value, Mapping):  # an expanded object
-        return _text(value.get("id"))
-    return _text(value)
+        return as_text(value.get("id"))
+    return as_text(value)
 
 
 def _code(value: Any) -> str:
@@ -300,7 +293,7 @@ def _code(value: Any) -> str:
         return ""
     if isinstance(value, int):  # network codes are strings, but be lenient with digits
         return str(value)
-    return _text(value).strip()
+    return as_text(value).strip()
 
 
 # --- The webhook edge ---------------------------------------------------------------------------

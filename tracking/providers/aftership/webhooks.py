@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inbound.errors import VerificationError, json_object
+from inbound.payloads import as_list, as_mapping, as_text
 from tracking.carriers import Carrier
 from tracking.providers import TrackingAdapter, web_url
 from tracking.providers.aftership import statuses
@@ -109,18 +110,18 @@ def event_id(event: Mapping) -> str:
     update new: the same update delivered twice hashes alike and is stored once, while a new
     checkpoint, tag or delivery estimate gives a new id and is not mistaken for a duplicate.
     """
-    if given := _text(event.get("event_id")).strip():
+    if given := as_text(event.get("event_id")).strip():
         return given
-    msg = _mapping(event.get("msg"))
-    checkpoints = [_mapping(item) for item in _list(msg.get("checkpoints"))]
-    latest = max((_text(item.get("checkpoint_time")) for item in checkpoints), default="")
+    msg = as_mapping(event.get("msg"))
+    checkpoints = [as_mapping(item) for item in as_list(msg.get("checkpoints"))]
+    latest = max((as_text(item.get("checkpoint_time")) for item in checkpoints), default="")
     estimate = _estimated_delivery(msg)
     parts = [
-        _text(event.get("event")),
-        _text(msg.get("slug")),
-        _text(msg.get("tracking_number")),
-        _text(msg.get("tag")),
-        _text(msg.get("subtag")),
+        as_text(event.get("event")),
+        as_text(msg.get("slug")),
+        as_text(msg.get("tracking_number")),
+        as_text(msg.get("tag")),
+        as_text(msg.get("subtag")),
         latest,
         estimate.isoformat() if estimate else "",
     ]
@@ -131,25 +132,25 @@ def event_id(event: Mapping) -> str:
 def parse(event: dict) -> TrackingSignal | None:
     """The signal in a (verified) AfterShip event; None for an event we do not act on or one
     without a tracking number."""
-    event_type = _text(event.get("event"))
-    msg = _mapping(event.get("msg"))
-    tracking_number = _text(msg.get("tracking_number")).strip()
+    event_type = as_text(event.get("event"))
+    msg = as_mapping(event.get("msg"))
+    tracking_number = as_text(msg.get("tracking_number")).strip()
     if event_type not in EVENT_TYPES or not tracking_number:
         return None
 
-    tag = _text(msg.get("tag"))
-    subtag = _text(msg.get("subtag"))
+    tag = as_text(msg.get("tag"))
+    subtag = as_text(msg.get("subtag"))
     return TrackingSignal(
         provider=PROVIDER,
         event_id=event_id(event),
         event_type=event_type,
         tracking_number=tracking_number,
-        carrier=carrier(_text(msg.get("slug"))),
+        carrier=carrier(as_text(msg.get("slug"))),
         status=statuses.normalise(tag, subtag),
         raw_status=tag,
         raw_detail=subtag,
         estimated_delivery=_estimated_delivery(msg),
-        carrier_tracking_url=web_url(_text(msg.get("courier_tracking_link"))),
+        carrier_tracking_url=web_url(as_text(msg.get("courier_tracking_link"))),
         checkpoints=_checkpoints(msg.get("checkpoints")),
     )
 
@@ -164,12 +165,12 @@ def _estimated_delivery(msg: Mapping) -> date | None:
     carrier's, its own and the merchant's estimates; for a range, the end of the range (a parcel
     is late only once that day has passed). `expected_delivery` is the older field. Dates are
     taken as written (the destination's local date), never shifted between zones."""
-    latest = _mapping(msg.get("latest_estimated_delivery"))
+    latest = as_mapping(msg.get("latest_estimated_delivery"))
     candidates = (
         latest.get("datetime"),
         latest.get("datetime_max"),
         msg.get("expected_delivery"),
-        _mapping(msg.get("courier_estimated_delivery_date")).get("estimated_delivery_date"),
+        as_mapping(msg.get("courier_estimated_delivery_date")).get("estimated_delivery_date"),
     )
     for value in candidates:
         if parsed := _date(value):
@@ -180,20 +181,20 @@ def _estimated_delivery(msg: Mapping) -> date | None:
 def _checkpoints(raw: Any) -> tuple[CheckpointData, ...]:
     """The checkpoints, oldest first; one without a placeable time is left out."""
     checkpoints = []
-    for item in _list(raw):
-        checkpoint = _mapping(item)
+    for item in as_list(raw):
+        checkpoint = as_mapping(item)
         when = _checkpoint_time(checkpoint)
         if when is None:
             continue
-        tag = _text(checkpoint.get("tag"))
-        subtag = _text(checkpoint.get("subtag"))
+        tag = as_text(checkpoint.get("tag"))
+        subtag = as_text(checkpoint.get("subtag"))
         checkpoints.append(
             CheckpointData(
                 occurred_at=when,
                 status=statuses.normalise(tag, subtag),
                 raw_status=tag,
                 raw_detail=subtag,
-                description=_text(checkpoint.get("message")).strip(),
+                description=as_text(checkpoint.get("message")).strip(),
                 location=_location(checkpoint),
             )
         )
@@ -213,9 +214,9 @@ def _checkpoint_time(checkpoint: Mapping) -> datetime | None:
 
 
 def _location(checkpoint: Mapping) -> str:
-    if location := _text(checkpoint.get("location")).strip():
+    if location := as_text(checkpoint.get("location")).strip():
         return location
-    parts = (_text(checkpoint.get(field)).strip() for field in ("city", "state", "country_name"))
+    parts = (as_text(checkpoint.get(field)).strip() for field in ("city", "state", "country_name"))
     return ", ".join(part for part in parts if part)
 
 
@@ -224,7 +225,7 @@ def _location(checkpoint: Mapping) -> str:
 
 def _aware(value: Any) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(_text(value).strip())
+        parsed = datetime.fromisoformat(as_text(value).strip())
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
@@ -232,21 +233,9 @@ def _aware(value: Any) -> datetime | None:
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(_text(value).strip()[:10])
+        return date.fromisoformat(as_text(value).strip()[:10])
     except ValueError:
         return None
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # --- The webhook edge ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from inbound.errors import VerificationError, json_object
+from inbound.payloads import as_mapping, as_text
 from tracking.carriers import Carrier
 from tracking.providers import TrackingAdapter, web_url
 from tracking.providers.easypost import statuses
@@ -85,7 +86,7 @@ def verify(payload: bytes, signature_header: str | None, secrets: list[str]) -> 
         raise VerificationError("no matching signature")
 
     event = json_object(payload)
-    if not _text(event.get("id")) or not _text(event.get("description")):
+    if not as_text(event.get("id")) or not as_text(event.get("description")):
         raise VerificationError("event has no id or description")
     return event
 
@@ -107,27 +108,27 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 def parse(event: dict) -> TrackingSignal | None:
     """The signal in a (verified) EasyPost event; None for an event that is not about a tracker
     (batch, refund, insurance…) or carries no tracking code."""
-    event_type = _text(event.get("description"))
-    tracker = _mapping(event.get("result"))
-    tracking_number = _text(tracker.get("tracking_code")).strip()
-    if event_type not in EVENT_TYPES or _text(tracker.get("object")) != "Tracker":
+    event_type = as_text(event.get("description"))
+    tracker = as_mapping(event.get("result"))
+    tracking_number = as_text(tracker.get("tracking_code")).strip()
+    if event_type not in EVENT_TYPES or as_text(tracker.get("object")) != "Tracker":
         return None
-    if not tracking_number or not _text(event.get("id")):
+    if not tracking_number or not as_text(event.get("id")):
         return None
 
-    status = _text(tracker.get("status"))
-    detail = _text(tracker.get("status_detail"))
+    status = as_text(tracker.get("status"))
+    detail = as_text(tracker.get("status_detail"))
     return TrackingSignal(
         provider=PROVIDER,
-        event_id=_text(event["id"]),
+        event_id=as_text(event["id"]),
         event_type=event_type,
         tracking_number=tracking_number,
-        carrier=carrier(_text(tracker.get("carrier"))),
+        carrier=carrier(as_text(tracker.get("carrier"))),
         status=statuses.normalise(status, detail),
         raw_status=status,
         raw_detail=detail,
         estimated_delivery=_estimated_delivery(tracker),
-        carrier_tracking_url=web_url(_text(tracker.get("public_url"))),
+        carrier_tracking_url=web_url(as_text(tracker.get("public_url"))),
         checkpoints=_checkpoints(tracker.get("tracking_details")),
     )
 
@@ -140,7 +141,7 @@ def carrier(name: str) -> str:
 def _estimated_delivery(tracker: Mapping) -> date | None:
     # The carrier's local date when EasyPost has it; else the date part of est_delivery_date as
     # written (converting that midnight-ish UTC value to another zone could shift the day).
-    local = _mapping(tracker.get("carrier_detail")).get("est_delivery_date_local")
+    local = as_mapping(tracker.get("carrier_detail")).get("est_delivery_date_local")
     for value in (local, tracker.get("est_delivery_date")):
         if parsed := _date(value):
             return parsed
@@ -156,17 +157,17 @@ def _checkpoints(details: Any) -> tuple[CheckpointData, ...]:
     for detail in details:
         if not isinstance(detail, Mapping) or not (when := _datetime(detail.get("datetime"))):
             continue
-        status = _text(detail.get("status"))
-        status_detail = _text(detail.get("status_detail"))
+        status = as_text(detail.get("status"))
+        status_detail = as_text(detail.get("status_detail"))
         checkpoints.append(
             CheckpointData(
                 occurred_at=when,
                 status=statuses.normalise(status, status_detail),
                 raw_status=status,
                 raw_detail=status_detail,
-                description=_text(detail.get("message")).strip()
-                or _text(detail.get("description")).strip(),
-                location=_location(_mapping(detail.get("tracking_location"))),
+                description=as_text(detail.get("message")).strip()
+                or as_text(detail.get("description")).strip(),
+                location=_location(as_mapping(detail.get("tracking_location"))),
             )
         )
     return tuple(sorted(checkpoints, key=lambda checkpoint: checkpoint.occurred_at))
@@ -175,7 +176,7 @@ def _checkpoints(details: Any) -> tuple[CheckpointData, ...]:
 def _location(where: Mapping) -> str:
     """The scan's place as "City, STATE ZIP, COUNTRY", from the parts EasyPost has."""
     city, state, zip_code, country = (
-        _text(where.get(field)).strip() for field in ("city", "state", "zip", "country")
+        as_text(where.get(field)).strip() for field in ("city", "state", "zip", "country")
     )
     region = " ".join(part for part in (state, zip_code) if part)
     return ", ".join(part for part in (city, region, country) if part)
@@ -189,7 +190,7 @@ def _datetime(value: Any) -> datetime | None:
     without one is UTC ("When location information is incomplete, timestamps default to UTC",
     https://docs.easypost.com/docs/trackers)."""
     try:
-        parsed = datetime.fromisoformat(_text(value).strip())
+        parsed = datetime.fromisoformat(as_text(value).strip())
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -197,17 +198,9 @@ def _datetime(value: Any) -> datetime | None:
 
 def _date(value: Any) -> date | None:
     try:
-        return date.fromisoformat(_text(value).strip()[:10])
+        return date.fromisoformat(as_text(value).strip()[:10])
     except ValueError:
         return None
-
-
-def _mapping(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # --- The webhook edge ---------------------------------------------------------------------------

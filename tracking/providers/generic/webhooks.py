@@ -30,6 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inbound.errors import VerificationError, json_object
+from inbound.payloads import as_text
 from tracking.carriers import Carrier
 from tracking.providers import TrackingAdapter, web_url
 from tracking.providers.generic import statuses
@@ -99,9 +100,9 @@ def verify(
         raise VerificationError("timestamp outside the tolerance")
 
     event = json_object(payload)
-    if _text(event.get("id")) != webhook_id:
+    if as_text(event.get("id")) != webhook_id:
         raise VerificationError("body id does not match webhook-id")
-    if not _text(event.get("type")).strip():
+    if not as_text(event.get("type")).strip():
         raise VerificationError("event has no type")
     if event["type"] == EVENT_TYPE:
         _read(event)  # raises on anything outside the documented format
@@ -169,13 +170,13 @@ def _read(event: Mapping) -> TrackingSignal:
     data = event.get("data")
     if not isinstance(data, Mapping):
         raise VerificationError("event has no data object")
-    tracking_number = _text(data.get("tracking_number")).strip()
+    tracking_number = as_text(data.get("tracking_number")).strip()
     if not tracking_number:
         raise VerificationError("data has no tracking_number")
-    raw_status = _text(data.get("status"))
+    raw_status = as_text(data.get("status"))
     return TrackingSignal(
         provider=PROVIDER,
-        event_id=_text(event.get("id")),
+        event_id=as_text(event.get("id")),
         event_type=EVENT_TYPE,
         tracking_number=tracking_number,
         carrier=_carrier(data.get("carrier")),
@@ -188,7 +189,7 @@ def _read(event: Mapping) -> TrackingSignal:
 
 
 def _status(value: Any, field: str) -> str:
-    status = statuses.normalise(_text(value))
+    status = statuses.normalise(as_text(value))
     if not status:
         raise VerificationError(f"unknown {field} {_echo(value)}")
     return status
@@ -197,7 +198,7 @@ def _status(value: Any, field: str) -> str:
 def _carrier(value: Any) -> str:
     if value is None or value == "":
         return ""
-    carrier = _text(value).strip().lower()
+    carrier = as_text(value).strip().lower()
     if carrier not in _CARRIERS:
         raise VerificationError(f"unknown carrier {_echo(value)}")
     return carrier
@@ -207,7 +208,7 @@ def _estimated_delivery(value: Any) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(_text(value))
+        return date.fromisoformat(as_text(value))
     except ValueError:
         raise VerificationError("estimated_delivery_date is not YYYY-MM-DD") from None
 
@@ -234,14 +235,14 @@ def _checkpoints(value: Any) -> tuple[CheckpointData, ...]:
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
             raise VerificationError(f"checkpoints[{index}] is not an object")
-        raw_status = _text(item.get("status"))
+        raw_status = as_text(item.get("status"))
         checkpoints.append(
             CheckpointData(
                 occurred_at=_time(item.get("time"), index),
                 status=_status(item.get("status"), f"checkpoints[{index}].status"),
                 raw_status=raw_status,
-                description=_text(item.get("description")).strip(),
-                location=_text(item.get("location")).strip(),
+                description=as_text(item.get("description")).strip(),
+                location=as_text(item.get("location")).strip(),
             )
         )
     return tuple(sorted(checkpoints, key=lambda checkpoint: checkpoint.occurred_at))
@@ -249,7 +250,7 @@ def _checkpoints(value: Any) -> tuple[CheckpointData, ...]:
 
 def _time(value: Any, index: int) -> datetime:
     try:
-        when = datetime.fromisoformat(_text(value).strip())
+        when = datetime.fromisoformat(as_text(value).strip())
     except ValueError:
         raise VerificationError(f"checkpoints[{index}].time is not ISO 8601") from None
     if when.tzinfo is None:
@@ -260,11 +261,7 @@ def _time(value: Any, index: int) -> datetime:
 
 def _echo(value: Any) -> str:
     """A sender's bad value, quoted and cut short, for the refusal it caused."""
-    return repr(_text(value)[:MAX_ECHO]) if isinstance(value, str) else type(value).__name__
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    return repr(as_text(value)[:MAX_ECHO]) if isinstance(value, str) else type(value).__name__
 
 
 # --- The webhook edge ---------------------------------------------------------------------------
