@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from api import docs
 from api.base import StorefrontScopedViewSet
 from storefront_settings.models import Language
-from tracking import services as tracking
 from tracking.carriers import Carrier, normalise_tracking_number
 from tracking.filters import ShipmentFilter
 from tracking.models import Checkpoint, Shipment
+from tracking.services import links, shipments
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
@@ -72,7 +72,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"order_reference": {"required": True, "allow_blank": False}}
 
     def get_tracking_url(self, shipment) -> str:
-        return tracking.tracking_page_url(shipment)
+        return links.tracking_page_url(shipment)
 
     def validate_tracking_number(self, value):
         if not 4 <= len(normalise_tracking_number(value)) <= 40:
@@ -81,9 +81,9 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
     def create(self, validated):
         request = self.context["request"]
-        return tracking.create_shipment(
+        return shipments.create_shipment(
             request.user.storefront,
-            tracking.NewShipment(**{**validated, "items": tuple(validated.get("items", ()))}),
+            shipments.NewShipment(**{**validated, "items": tuple(validated.get("items", ()))}),
             actor=request.auth,  # the API key: the audit log names it
         )
 
@@ -94,7 +94,7 @@ class ShipmentCorrectionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = list(tracking.CORRECTABLE)
+        fields = list(shipments.CORRECTABLE)
 
 
 class ConflictSerializer(docs.ErrorSerializer):
@@ -367,7 +367,7 @@ class ShipmentViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             shipment = serializer.save()
-        except tracking.ShipmentExists as exists:
+        except shipments.ShipmentExists as exists:
             return Response(
                 {"detail": "This shipment already exists.", "id": exists.shipment.pk}, status=409
             )
@@ -377,17 +377,17 @@ class ShipmentViewSet(
         shipment = self.get_object()
         correction = ShipmentCorrectionSerializer(shipment, data=request.data, partial=True)
         correction.is_valid(raise_exception=True)
-        unknown = set(request.data) - set(tracking.CORRECTABLE)
+        unknown = set(request.data) - set(shipments.CORRECTABLE)
         if unknown:
             return Response(
                 {field: ["This field cannot be changed."] for field in sorted(unknown)},
                 status=400,
             )
         try:
-            shipment = tracking.correct_shipment(
+            shipment = shipments.correct_shipment(
                 shipment, correction.validated_data, actor=request.auth
             )
-        except tracking.ShipmentExists as exists:
+        except shipments.ShipmentExists as exists:
             return Response(
                 {
                     "detail": "Another shipment has this carrier and number.",

@@ -2,7 +2,7 @@
 
 What it measures, on N shipments (default one million) across S storefronts (default 100):
 
-1. The beat watchers `tracking.services.flag_stalled(now=T)` and `flag_late(now=T)`: each is
+1. The beat watchers `tracking.services.watch.flag_stalled(now=T)` and `flag_late(now=T)`: each is
    one UPDATE … RETURNING over a partial index (`shipment_stall_watch`, `shipment_late_watch`),
    then one email per parcel flagged just now, through `notifications.services.outbox.schedule`.
    (a) the steady state: since the previous hourly sweep (T − 1 h), 0.1 % of the shipments
@@ -545,10 +545,10 @@ def explain_sweeps(now: datetime.datetime) -> dict:
     from django.db import connection
 
     from storefront_settings.models import ShipmentPolicy
-    from tracking import services
+    from tracking.services import watch
 
-    stalled = capture(services.flag_stalled, now)
-    late = capture(services.flag_late, now)
+    stalled = capture(watch.flag_stalled, now)
+    late = capture(watch.flag_late, now)
     result = {
         "stalled": plan_summary(explain(stalled.sql, stalled.params), "shipment_stall_watch"),
         "late": plan_summary(explain(late.sql, late.params), "shipment_late_watch"),
@@ -638,17 +638,17 @@ def check_round(plan: Plan, now: datetime.datetime, outcome: dict) -> None:
 
 
 def run_sweeps(plan: Plan, now: datetime.datetime, rounds: int, warmup: int) -> list[dict]:
-    from tracking import services
+    from tracking.services import watch
 
     measured = []
     for round_number in range(warmup + rounds):
         arm(plan, now)
         outcome = {
-            "stalled": timed(services.flag_stalled, now),
-            "late": timed(services.flag_late, now),
+            "stalled": timed(watch.flag_stalled, now),
+            "late": timed(watch.flag_late, now),
             # Nothing due: the same sweep again, every arranged parcel flagged a moment ago.
-            "stalled_idle": timed(services.flag_stalled, now),
-            "late_idle": timed(services.flag_late, now),
+            "stalled_idle": timed(watch.flag_stalled, now),
+            "late_idle": timed(watch.flag_late, now),
         }
         check_round(plan, now, outcome)
         label = "warm-up" if round_number < warmup else f"round {round_number - warmup + 1}"
@@ -892,7 +892,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rates = {(m["concurrency"], m["endpoint"]): m["per_second"] for m in http_measured}
     result = {
-        "benchmark": "tracking.services.flag_stalled/flag_late and GET /t/<token>/",
+        "benchmark": "tracking.services.watch.flag_stalled/flag_late and GET /t/<token>/",
         "storefronts": args.storefronts,
         "sweep_at": now.isoformat(),
         "due_per_sweep": plan.due,

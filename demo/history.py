@@ -49,8 +49,10 @@ from storefront_settings.models import (
     ShipmentPolicy,
     Storefront,
 )
-from tracking import services as tracking
 from tracking.models import Shipment
+from tracking.services import ingest as tracking_ingest
+from tracking.services import shipments as tracking_shipments
+from tracking.services import watch
 from tracking.statuses import ShipmentStatus as S
 
 logger = logging.getLogger(__name__)
@@ -405,7 +407,7 @@ class _History:
         promised = demo.business_days_after(
             shipped.astimezone(demo.PARIS).date(), 4 if carrier == "mondial_relay" else 2
         )
-        data = tracking.NewShipment(
+        data = tracking_shipments.NewShipment(
             order_reference=order.reference,
             buyer_email=order.buyer.email,
             buyer_name=order.buyer.name,
@@ -492,8 +494,8 @@ class _History:
             middle.append((S.OUT_FOR_DELIVERY, now_h - 5))
         return [*start, *middle, (current, now_h)] if now_h > 16 else start
 
-    def _create_shipment(self, data: tracking.NewShipment) -> None:
-        shipment = tracking.create_shipment(self.storefront, data)
+    def _create_shipment(self, data: tracking_shipments.NewShipment) -> None:
+        shipment = tracking_shipments.create_shipment(self.storefront, data)
         Shipment.objects.for_storefront(self.storefront).filter(pk=shipment.pk).update(
             created_at=data.shipped_at, last_news_at=data.shipped_at
         )
@@ -509,13 +511,13 @@ class _History:
         )
         event_id, event_type = demo.identity(source, event)
         stored = self._store(source, event_id, event_type, event)
-        tracking.process_inbound_event(event_id=stored.pk)
+        tracking_ingest.process_inbound_event(event_id=stored.pk)
 
     def _flag_shipments(self) -> None:
         """The hourly watchers, as they would have flagged these parcels: run now, then dated
         to when each parcel crossed the line."""
-        tracking.flag_stalled(now=self.now)
-        tracking.flag_late(now=self.now)
+        watch.flag_stalled(now=self.now)
+        watch.flag_late(now=self.now)
         shipments = Shipment.objects.for_storefront(self.storefront)
         for shipment in shipments.filter(stalled_since__isnull=False):
             when = min(

@@ -30,8 +30,8 @@ from payments.models import LostSale, PaymentReference
 from payments.providers.stripe import samples as stripe
 from payments.reasons import MERCHANT_ONLY
 from storefront_settings.models import Storefront
-from tracking import services as tracking
 from tracking.models import Shipment
+from tracking.services import shipments
 from tracking.statuses import FINAL
 from tracking.statuses import ShipmentStatus as S
 
@@ -246,9 +246,9 @@ def _ship_new_order(storefront, rng, now) -> Shipment:
     """The shop ships an order (as its API call would record it): its updates come next."""
     carrier = demo.pick_carrier(rng)
     order = demo.make_order(rng, _next_reference(storefront))
-    return tracking.create_shipment(
+    return shipments.create_shipment(
         storefront,
-        tracking.NewShipment(
+        shipments.NewShipment(
             order_reference=order.reference,
             buyer_email=order.buyer.email,
             buyer_name=order.buyer.name,

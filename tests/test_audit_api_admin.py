@@ -16,8 +16,9 @@ from storefront_settings.models import AuditLog
 from tests.factories import InboundEventFactory
 from tests.payments_helpers import signal
 from tests.tracking_helpers import point, update
-from tracking import services as tracking
 from tracking.models import Shipment
+from tracking.services import ingest as tracking_ingest
+from tracking.services import shipments
 
 SHIPMENT = {
     "order_reference": "ML-10428",
@@ -201,9 +202,9 @@ def change(ops, obj, **values):
 
 
 def ship(storefront, number="6A12345678901"):
-    return tracking.create_shipment(
+    return shipments.create_shipment(
         storefront,
-        tracking.NewShipment(
+        shipments.NewShipment(
             order_reference="ML-1", buyer_email="a@example.com", tracking_number=number
         ),
     )
@@ -223,7 +224,7 @@ def test_an_admin_change_to_a_shipment_is_in_its_storefronts_log_only(
     shipment = ship(alpha.storefront)
     ship(bravo.storefront)
     # With its journey shown inline (rows the admin posts back).
-    tracking.apply_signal(storefront=alpha.storefront, signal=update(point("in_transit", 1)))
+    tracking_ingest.apply_signal(storefront=alpha.storefront, signal=update(point("in_transit", 1)))
     assert shipment.checkpoints.count() == 1
     before_bravo = log(bravo).count()
     change(ops, shipment, buyer_email="b@example.com", order_reference="ML-1b")

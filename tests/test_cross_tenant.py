@@ -14,8 +14,8 @@ from payments.services import ingest
 from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
 from storefront_settings.services import members
 from tests.payments_helpers import signal
-from tracking import services as tracking
 from tracking.models import Shipment
+from tracking.services import shipments
 
 # The model behind each URL name's <pk>, by the name's longest matching prefix.
 OBJECTS = {
@@ -90,9 +90,9 @@ def every_object(tenant):
     ingest.apply_signal(
         storefront=storefront, signal=signal(order_reference=f"{tenant.storefront.slug}-1")
     )
-    shipment = tracking.create_shipment(
+    shipment = shipments.create_shipment(
         storefront,
-        tracking.NewShipment(
+        shipments.NewShipment(
             order_reference=f"{storefront.slug}-2",
             buyer_email=f"buyer@{storefront.slug}.example",
             tracking_number="6A12345678901",

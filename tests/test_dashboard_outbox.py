@@ -19,7 +19,7 @@ from storefront_settings.models import AuditLog, Membership
 from tests.factories import MembershipFactory
 from tests.payments_helpers import signal
 from tests.test_outbox import FlakyBackend
-from tracking import services as tracking
+from tracking.services import shipments
 
 # Daytime in Paris, outside the default quiet hours (21:00–08:00).
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -92,9 +92,9 @@ def test_the_log_shows_this_storefronts_emails_with_status_and_esp_outcome(
 def test_the_log_names_what_each_email_is_about_with_a_link(alpha_client, alpha):
     ingest.apply_signal(storefront=alpha.storefront, signal=signal())
     sale = LostSale.objects.for_storefront(alpha.storefront).get()
-    shipment = tracking.create_shipment(
+    shipment = shipments.create_shipment(
         alpha.storefront,
-        tracking.NewShipment(
+        shipments.NewShipment(
             order_reference="SHIP-7",
             buyer_email="parcel@example.com",
             tracking_number="1Z999AA10123456784",

@@ -11,8 +11,8 @@ from dashboard.forms import shipments as shipment_forms
 from notifications.models import Message
 from storefront_settings.models import AuditLog, Membership
 from tests.tracking_helpers import point, update
-from tracking import services
 from tracking.models import Shipment
+from tracking.services import ingest, links, shipments
 
 CSV_ONE_BAD_ROW = (
     "order_reference,buyer_email,tracking_number,carrier\n"
@@ -25,8 +25,8 @@ CSV_ONE_BAD_ROW = (
 def ship(storefront, number, **fields):
     values = {"order_reference": f"O-{number}", "buyer_email": f"{number.lower()}@example.com"}
     values.update(fields)
-    return services.create_shipment(
-        storefront, services.NewShipment(tracking_number=number, **values)
+    return shipments.create_shipment(
+        storefront, shipments.NewShipment(tracking_number=number, **values)
     )
 
 
@@ -87,10 +87,10 @@ def test_the_overview_links_filter_by_status_stalled_and_late(client, tenants):
     broken = ship(sf, "6A12345678902", order_reference="broken")
     stalled = ship(sf, "6A12345678903", order_reference="stalled")
     late = ship(sf, "6A12345678904", order_reference="late")
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=sf, signal=update(point("in_transit"), number=moving.tracking_number)
     )
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=sf, signal=update(point("exception"), number=broken.tracking_number)
     )
     flag(stalled, stalled_since=timezone.now())
@@ -112,7 +112,7 @@ def test_the_overview_counts_match_the_lists_they_link_to(client, tenants):
     sf = alpha.storefront
     still_late = ship(sf, "6A12345678901", order_reference="still-late")
     delivered_late = ship(sf, "6A12345678902", order_reference="delivered-late")
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=sf, signal=update(point("delivered"), number=delivered_late.tracking_number)
     )
     flag(still_late, late_since=timezone.now())
@@ -248,7 +248,7 @@ def travelled(tenants):
     shipment = ship(
         alpha.storefront, "6A12345678901", order_reference="ML-1", buyer_name="Anne Martin"
     )
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=update(
             point("in_transit", 0, "Parcel handed to the carrier", "Roissy"),
@@ -306,7 +306,7 @@ def test_a_shipment_without_news_or_known_carrier(client, tenants):
     body = client.get(f"/app/alpha/shipments/{shipment.pk}/").content.decode()
     assert "The carrier has not scanned the parcel yet." in body
     assert "Unknown carrier: no tracking page." in body
-    assert f'value="{services.tracking_page_url(shipment)}"' in body
+    assert f'value="{links.tracking_page_url(shipment)}"' in body
     # A viewer sees the link but not the button that revokes it.
     assert "revoke-link" not in body
     assert "No scan yet" in client.get("/app/alpha/shipments/").content.decode()

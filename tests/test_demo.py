@@ -27,9 +27,10 @@ from payments.services import ingest
 from storefront_settings.models import Storefront
 from tests.payments_helpers import signal
 from tracking import carriers
-from tracking import services as tracking
 from tracking.models import Shipment
 from tracking.normalisation import normalise
+from tracking.services import ingest as tracking_ingest
+from tracking.services import shipments as tracking_shipments
 from tracking.statuses import FINAL, ShipmentStatus
 
 
@@ -161,9 +162,11 @@ def test_the_demo_login_goes_straight_into_the_dashboard(client, shop, fresh_cac
 def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant):
     tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
     ingest.apply_signal(storefront=tenant.storefront, signal=signal())
-    tracking.create_shipment(
+    tracking_shipments.create_shipment(
         tenant.storefront,
-        tracking.NewShipment("ML-1", "camille@example.com", tracking_number="6A12345678901"),
+        tracking_shipments.NewShipment(
+            "ML-1", "camille@example.com", tracking_number="6A12345678901"
+        ),
     )
     assert history.has_history(tenant.storefront)
     history.wipe(tenant.storefront)
@@ -222,7 +225,7 @@ def client_sender(client):
 def process(event: InboundEvent) -> str:
     if event.provider == "stripe":
         return ingest.process_inbound_event(event_id=event.pk)
-    return tracking.process_inbound_event(event_id=event.pk)
+    return tracking_ingest.process_inbound_event(event_id=event.pk)
 
 
 def test_every_kind_of_trickle_event_is_accepted_by_the_real_endpoint(client, shop):

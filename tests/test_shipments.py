@@ -9,8 +9,8 @@ import pytest
 
 from notifications.models import Message
 from tests.tracking_helpers import T0, point, update
-from tracking import services
 from tracking.models import Shipment
+from tracking.services import ingest, links, shipments, watch
 from tracking.statuses import ShipmentStatus as S
 
 SHIPMENT = {
@@ -88,7 +88,7 @@ def test_bad_input_is_400_and_creates_nothing(client, alpha, change):
 
 @pytest.mark.django_db
 def test_the_detail_gives_status_checkpoints_and_the_buyers_link(client, alpha, shipment):
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=update(
             point(S.INFO_RECEIVED, 0),
@@ -136,7 +136,7 @@ def test_duplicated_and_reordered_updates_end_in_the_same_state(client, alpha, s
         shipment.checkpoints.all().delete()
         Shipment.objects.for_storefront(alpha.storefront).update(status=S.PENDING, status_at=None)
         for signal in [*order, *order]:
-            services.apply_signal(storefront=alpha.storefront, signal=signal)
+            ingest.apply_signal(storefront=alpha.storefront, signal=signal)
         results.add(outcome(alpha))
     assert len(results) == 1
     status, status_at, timeline = results.pop()
@@ -153,15 +153,15 @@ def test_duplicated_and_reordered_updates_end_in_the_same_state(client, alpha, s
 
 @pytest.mark.django_db
 def test_an_older_update_arriving_late_never_moves_the_status_back(alpha, shipment):
-    services.apply_signal(storefront=alpha.storefront, signal=update(point(S.DELIVERED, 50)))
-    services.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 5)))
+    ingest.apply_signal(storefront=alpha.storefront, signal=update(point(S.DELIVERED, 50)))
+    ingest.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 5)))
     assert outcome(alpha)[0] == "delivered"
 
 
 @pytest.mark.django_db
 def test_each_milestone_email_once_and_delivered_cancels_what_is_scheduled(alpha, shipment):
     for signal in [*JOURNEY, *JOURNEY]:
-        services.apply_signal(storefront=alpha.storefront, signal=signal)
+        ingest.apply_signal(storefront=alpha.storefront, signal=signal)
     templates = sorted(emails(alpha).values_list("template", flat=True))
     assert templates == [
         "shipment_delivered",
@@ -180,7 +180,7 @@ def test_the_policy_chooses_the_milestones(alpha, shipment):
     policy.milestones = ["delivered"]
     policy.save()
     for signal in JOURNEY:
-        services.apply_signal(storefront=alpha.storefront, signal=signal)
+        ingest.apply_signal(storefront=alpha.storefront, signal=signal)
     assert sorted(emails(alpha).values_list("template", flat=True)) == [
         "shipment_delivered",
         "shipment_shipped",
@@ -190,7 +190,7 @@ def test_the_policy_chooses_the_milestones(alpha, shipment):
 @pytest.mark.django_db
 def test_an_unknown_tracking_number_is_reported(alpha):
     assert (
-        services.apply_signal(
+        ingest.apply_signal(
             storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT), number="ZZ999")
         )
         is None
@@ -199,22 +199,22 @@ def test_an_unknown_tracking_number_is_reported(alpha):
 
 @pytest.mark.django_db
 def test_stalled_and_late_with_a_frozen_clock(alpha, shipment):
-    services.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 0)))
-    assert services.flag_stalled(now=T0 + timedelta(days=2, hours=23)) == 0
-    assert services.flag_stalled(now=T0 + timedelta(days=3, minutes=1)) == 1
-    assert services.flag_stalled(now=T0 + timedelta(days=4)) == 0  # flagged once
+    ingest.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 0)))
+    assert watch.flag_stalled(now=T0 + timedelta(days=2, hours=23)) == 0
+    assert watch.flag_stalled(now=T0 + timedelta(days=3, minutes=1)) == 1
+    assert watch.flag_stalled(now=T0 + timedelta(days=4)) == 0  # flagged once
     shipment.refresh_from_db()
     assert shipment.stalled
     assert emails(alpha, template="shipment_stalled").count() == 1
     # Carrier news clears the flag.
-    services.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 80)))
+    ingest.apply_signal(storefront=alpha.storefront, signal=update(point(S.IN_TRANSIT, 80)))
     shipment.refresh_from_db()
     assert not shipment.stalled
     # Promised for the 28th: late from the 29th.
     from datetime import UTC, datetime
 
-    assert services.flag_late(now=datetime(2026, 11, 28, 23, 0, tzinfo=UTC)) == 0
-    assert services.flag_late(now=datetime(2026, 11, 29, 0, 1, tzinfo=UTC)) == 1
+    assert watch.flag_late(now=datetime(2026, 11, 28, 23, 0, tzinfo=UTC)) == 0
+    assert watch.flag_late(now=datetime(2026, 11, 29, 0, 1, tzinfo=UTC)) == 1
     shipment.refresh_from_db()
     assert shipment.late
     assert emails(alpha, template="shipment_delay").count() == 1
@@ -233,9 +233,9 @@ def api_filter(tenant, **params):
 
 @pytest.mark.django_db
 def test_a_delivered_parcel_is_neither_stalled_nor_late(alpha, shipment):
-    services.apply_signal(storefront=alpha.storefront, signal=update(point(S.DELIVERED, 1)))
-    assert services.flag_stalled(now=T0 + timedelta(days=30)) == 0
-    assert services.flag_late(now=T0 + timedelta(days=30)) == 0
+    ingest.apply_signal(storefront=alpha.storefront, signal=update(point(S.DELIVERED, 1)))
+    assert watch.flag_stalled(now=T0 + timedelta(days=30)) == 0
+    assert watch.flag_late(now=T0 + timedelta(days=30)) == 0
 
 
 @pytest.mark.django_db
@@ -252,7 +252,7 @@ def test_page_tokens_altered_guessed_or_foreign_are_404(client, two_storefronts,
         signed_link_valid=True
     )
     _, bravo = two_storefronts
-    salt = services.SIGNED_PAGE_SALT
+    salt = links.SIGNED_PAGE_SALT
     foreign = signing.dumps({"s": bravo.storefront.pk, "h": shipment.pk}, salt=salt)
     assert client.get(f"/t/{foreign}/").status_code == 404
     for junk in ({"s": "x", "h": shipment.pk}, {"h": shipment.pk}, [1, 2], "text"):
@@ -311,17 +311,17 @@ def test_each_storefront_waits_its_own_number_of_days(client, alpha, shipment, m
     ShipmentPolicy.objects.for_storefront(quick.storefront).create(
         storefront=quick.storefront, stalled_days=1
     )
-    services.create_shipment(
+    shipments.create_shipment(
         quick.storefront,
-        services.NewShipment(
+        shipments.NewShipment(
             order_reference="Q-1", buyer_email="q@example.com", tracking_number="6A12345678901"
         ),
     )
     for tenant in (alpha, quick):
-        services.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
-    assert services.flag_stalled(now=T0 + timedelta(days=1, minutes=1)) == 1  # Quick's
-    assert services.flag_stalled(now=T0 + timedelta(days=4)) == 0
-    assert services.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Alpha's
+        ingest.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
+    assert watch.flag_stalled(now=T0 + timedelta(days=1, minutes=1)) == 1  # Quick's
+    assert watch.flag_stalled(now=T0 + timedelta(days=4)) == 0
+    assert watch.flag_stalled(now=T0 + timedelta(days=5, minutes=1)) == 1  # Alpha's
 
 
 @pytest.mark.django_db

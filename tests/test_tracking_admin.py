@@ -2,21 +2,21 @@ import pytest
 from django.urls import reverse
 
 from tests.tracking_helpers import point, update
-from tracking import services
+from tracking.services import ingest, shipments, watch
 from tracking.statuses import ShipmentStatus as S
 
 
 @pytest.mark.django_db
 def test_ops_filter_shipments_and_see_the_timeline(ops, make_tenant):
     tenant = make_tenant("Aurora", "whsec_auroraauroraaurora")
-    shipment = services.create_shipment(
+    shipment = shipments.create_shipment(
         tenant.storefront,
-        services.NewShipment(
+        shipments.NewShipment(
             order_reference="ML-1", buyer_email="a@example.com", tracking_number="6A12345678901"
         ),
     )
-    services.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
-    services.flag_stalled()
+    ingest.apply_signal(storefront=tenant.storefront, signal=update(point(S.IN_TRANSIT, 0)))
+    watch.flag_stalled()
     changelist = reverse("admin:tracking_shipment_changelist")
     stalled = ops.get(changelist, {"stalled": "yes", "q": "aurora"})
     assert [s.pk for s in stalled.context["cl"].result_list] == [shipment.pk]

@@ -13,22 +13,22 @@ from django.db.migrations.executor import MigrationExecutor
 from notifications.models import Message
 from storefront_settings.models import AuditLog, Membership
 from tests.tracking_helpers import point, update
-from tracking import services
 from tracking.models import Shipment
+from tracking.services import ingest, links, shipments
 
 
 def ship(storefront, number, **fields):
     values = {"order_reference": f"O-{number}", "buyer_email": f"{number.lower()}@example.com"}
     values.update(fields)
-    return services.create_shipment(
-        storefront, services.NewShipment(tracking_number=number, **values)
+    return shipments.create_shipment(
+        storefront, shipments.NewShipment(tracking_number=number, **values)
     )
 
 
 def signed_link(shipment) -> str:
     """A link of the kind issued before random tokens (what buyers have in their mailboxes)."""
     payload = {"s": shipment.storefront_id, "h": shipment.pk}
-    return f"/t/{signing.dumps(payload, salt=services.SIGNED_PAGE_SALT)}/"
+    return f"/t/{signing.dumps(payload, salt=links.SIGNED_PAGE_SALT)}/"
 
 
 def issued_before(shipment) -> None:
@@ -68,13 +68,13 @@ def test_the_link_is_a_random_token_that_names_no_id(tenants, parcel):
     assert re.fullmatch(r"[A-Za-z0-9_-]{30}", token)
     assert len(base64.urlsafe_b64decode(token + "==")) == 22
     with pytest.raises(signing.BadSignature):
-        signing.loads(token, salt=services.SIGNED_PAGE_SALT)
-    assert services.tracking_page_url(parcel) == f"{settings.SITE_URL}/t/{token}/"
+        signing.loads(token, salt=links.SIGNED_PAGE_SALT)
+    assert links.tracking_page_url(parcel) == f"{settings.SITE_URL}/t/{token}/"
     # Same number, next id, another storefront: nothing in common.
     assert other.page_token != token and other.page_token[:8] != token[:8]
     # The shipped email carries that link.
     shipped = Message.objects.for_storefront(alpha.storefront).get(template="shipment_shipped")
-    assert shipped.context["tracking_url"] == services.tracking_page_url(parcel)
+    assert shipped.context["tracking_url"] == links.tracking_page_url(parcel)
 
 
 @pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_a_token_opens_its_own_shipment_only(client, tenants):
         {"s": alpha.storefront.pk, "h": theirs.pk},
         {"s": bravo.storefront.pk, "h": mine.pk},
     ):
-        token = signing.dumps(payload, salt=services.SIGNED_PAGE_SALT)
+        token = signing.dumps(payload, salt=links.SIGNED_PAGE_SALT)
         assert client.get(f"/t/{token}/").status_code == 404
 
 
@@ -166,7 +166,7 @@ def test_everything_that_builds_the_link_uses_the_new_token(client, tenants, par
     assert messages.get(pk=shipped.pk).context["tracking_url"] == new_url
     assert messages.get(pk=sent.pk).context["tracking_url"] == old_url
     # Later milestone emails.
-    services.apply_signal(
+    ingest.apply_signal(
         storefront=alpha.storefront,
         signal=update(point("out_for_delivery", 1), number=parcel.tracking_number),
     )

@@ -14,8 +14,8 @@ from tests.test_tracking_providers import (
     generic_headers,
     raw,
 )
-from tracking import services
 from tracking.models import Shipment
+from tracking.services import ingest, shipments
 
 
 @pytest.fixture
@@ -31,9 +31,9 @@ def shop(make_tenant):
 
 
 def make_shipment(tenant, number, carrier=""):
-    return services.create_shipment(
+    return shipments.create_shipment(
         tenant.storefront,
-        services.NewShipment(
+        shipments.NewShipment(
             order_reference="ML-1",
             buyer_email="camille@example.com",
             tracking_number=number,
@@ -56,7 +56,7 @@ def events(tenant):
 
 
 def process_all(tenant):
-    return [services.process_inbound_event(event_id=e.pk) for e in events(tenant)]
+    return [ingest.process_inbound_event(event_id=e.pk) for e in events(tenant)]
 
 
 @pytest.mark.django_db

@@ -13,8 +13,8 @@ from django import forms
 
 from storefront_settings.models import AuditAction, Language, Storefront
 from storefront_settings.services import audit
-from tracking import services
 from tracking.carriers import Carrier
+from tracking.services import shipments
 
 REQUIRED = ("order_reference", "buyer_email", "tracking_number")
 
@@ -63,9 +63,9 @@ def import_rows(
             report.errors.append((line, reasons))
         else:
             try:
-                services.create_shipment(storefront, services.NewShipment(**form.cleaned_data))
+                shipments.create_shipment(storefront, shipments.NewShipment(**form.cleaned_data))
                 report.created += 1
-            except services.ShipmentExists:
+            except shipments.ShipmentExists:
                 report.existing += 1
         progress()
     return report

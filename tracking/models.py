@@ -62,7 +62,8 @@ class Shipment(TenantModel):
         max_length=64, db_index=True, default=new_page_token, editable=False
     )
     # Links issued before page_token existed were signed (storefront and shipment ids): they
-    # keep opening this page until its link is first revoked (tracking.services.revoke_page_link).
+    # keep opening this page until its link is first revoked
+    # (tracking.services.links.revoke_page_link).
     signed_link_valid = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,5 +1,6 @@
 """What a tracking source's event says about a parcel, in the canonical status vocabulary: the
-adapters (tracking.providers.<source>) make TrackingSignals, tracking.services applies them."""
+adapters (tracking.providers.<source>) make TrackingSignals, tracking.services.ingest applies
+them."""
 
 from dataclasses import dataclass
 from datetime import date, datetime

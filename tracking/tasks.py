@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from tracking import services
+from tracking.services import watch
 
 
 @shared_task(ignore_result=True)
 def watch_shipments() -> dict:
-    return {"stalled": services.flag_stalled(), "late": services.flag_late()}
+    return {"stalled": watch.flag_stalled(), "late": watch.flag_late()}

@@ -8,14 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
 from storefront_settings.models import Storefront
-from tracking import services
 from tracking.models import Shipment
+from tracking.services import links, milestones
 
 LOOKUP_RATE = "10/m"
 
 
 def page(request, token):
-    shipment = services.shipment_for_page(token)
+    shipment = links.shipment_for_page(token)
     if shipment is None:
         # Altered, guessed, revoked or another storefront's: all the same 404.
         raise Http404("No such shipment.")
@@ -27,7 +27,7 @@ def page(request, token):
             {
                 "storefront": shipment.storefront,
                 "shipment": shipment,
-                "carrier_name": services.carrier_name(shipment.carrier),
+                "carrier_name": milestones.carrier_name(shipment.carrier),
                 "checkpoints": shipment.checkpoints.order_by("-occurred_at", "-pk")[:50],
             },
         )

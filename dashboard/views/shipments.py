@@ -16,10 +16,10 @@ from dashboard.forms.shipments import (
 )
 from dashboard.views.lists import page_of, sort_links
 from notifications.models import Message
-from tracking import services as tracking
 from tracking.carriers import Carrier, tracking_url
 from tracking.imports import import_upload
 from tracking.models import Checkpoint, Shipment
+from tracking.services import links
 from tracking.statuses import ShipmentStatus
 
 PAGE_SIZE = 25
@@ -105,7 +105,7 @@ def shipment(request, pk):
             "checkpoints": checkpoints,
             "messages_sent": [(message, describe_template(message.template)) for message in sent],
             # The same link as in the buyer's emails (SITE_URL and /t/<token>/).
-            "page_url": tracking.tracking_page_url(item),
+            "page_url": links.tracking_page_url(item),
             "can_change": request.can_change,
             "carrier_url": item.carrier_tracking_url
             or tracking_url(item.carrier, item.tracking_number),
@@ -118,7 +118,7 @@ def shipment(request, pk):
 @member_view
 def revoke_link(request, pk):
     item = scoped_or_404(Shipment, request.storefront, pk=pk)
-    tracking.revoke_page_link(shipment=item, actor=request.user)
+    links.revoke_page_link(shipment=item, actor=request.user)
     messages.success(
         request,
         _(

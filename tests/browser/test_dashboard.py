@@ -17,8 +17,8 @@ from payments.services import ingest
 from payments.signals import SignalKind
 from storefront_settings.models import AuditLog, ProviderSecret, RecoveryPolicy
 from tests.payments_helpers import signal
-from tracking import services as tracking
 from tracking.models import Shipment
+from tracking.services import shipments
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,9 +176,9 @@ def test_the_other_pages_render(page, log_in, screenshot, shop):
     sale = LostSale.objects.for_storefront(shop.storefront).get(order_reference="ML-101")
     message = Message.objects.for_storefront(shop.storefront).filter(group=sale.group).first()
     with transaction.atomic():
-        shipment = tracking.create_shipment(
+        shipment = shipments.create_shipment(
             shop.storefront,
-            tracking.NewShipment(
+            shipments.NewShipment(
                 order_reference="ML-301",
                 buyer_email="camille@example.com",
                 tracking_number="6A12345678901",

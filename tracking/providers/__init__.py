@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from inbound.edge import EdgeEvent, WebhookAdapter
 from storefront_settings.models import Storefront
-from tracking import services
+from tracking.services import ingest
 from tracking.signals import TrackingSignal
 
 # Shipment.carrier_tracking_url's length; a longer address would fail the save.
@@ -82,4 +82,4 @@ class TrackingAdapter(WebhookAdapter):
         ]
 
     def process(self, *, event_id: int) -> str:
-        return services.process_inbound_event(event_id=event_id)
+        return ingest.process_inbound_event(event_id=event_id)
