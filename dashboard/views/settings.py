@@ -15,15 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboard.access import member_view
-from dashboard.forms.settings import (
-    MILESTONE_LABELS,
-    AlertsForm,
-    AuditFilterForm,
-    BrandForm,
-    RecoveryPolicyForm,
-    SendingForm,
-    ShipmentPolicyForm,
-)
+from dashboard.forms.brand import BrandForm
+from dashboard.forms.recovery_policy import RecoveryPolicyForm
+from dashboard.forms.settings import AlertsForm, AuditFilterForm, SendingForm
+from dashboard.forms.shipment_policy import MILESTONE_LABELS, ShipmentPolicyForm
 from dashboard.views.lists import page_of
 from payments.reasons import FailureReason
 from payments.services.display import amount_display
