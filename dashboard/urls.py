@@ -7,6 +7,7 @@ from dashboard.views import (
     overview,
     settings,
     shipments,
+    suppressions,
     team,
     two_factor,
 )
@@ -19,6 +20,7 @@ storefront_pages = [
     *lost_sales.urlpatterns,
     *shipments.urlpatterns,
     *outbox.urlpatterns,
+    *suppressions.urlpatterns,
     *settings.urlpatterns,
     *team.urlpatterns,
     *two_factor.urlpatterns,

@@ -1,41 +1,25 @@
-"""The emails pages: the log of what was sent to whom, one message with a preview of what it
-says, and the suppression list (the addresses never written to again)."""
+"""The emails log: what was sent (or is due) to whom, and one message with its timeline and a
+preview of what it says. The suppression list is in suppressions.py."""
 
 from dataclasses import dataclass
 
 from csp.decorators import csp
-from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.fields.json import KT
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
-from dashboard.forms.outbox import (
-    KINDS,
-    LiftForm,
-    MessageFilterForm,
-    SuppressionAddForm,
-    SuppressionSearchForm,
-    describe_template,
-)
+from dashboard.forms.outbox import KINDS, MessageFilterForm, describe_template
 from dashboard.views.lists import page_of
 from notifications import rendering
 from notifications.models import EmailEvent, Message, Suppression
 from notifications.services import sending
-from notifications.services.suppressions import (
-    AlreadySuppressed,
-    CannotLift,
-    add_manual_suppression,
-    can_lift,
-    lift_suppression,
-)
 from payments.models import LostSale
 from tracking.models import Shipment
 
@@ -76,17 +60,6 @@ EVENT_WORDS = {
     "complained": gettext_lazy("Marked as spam by the recipient"),
     "unsubscribed": gettext_lazy("The recipient unsubscribed"),
     "subscribed": gettext_lazy("The recipient subscribed again"),
-}
-
-REASON_WORDS = {
-    Suppression.Reason.UNSUBSCRIBED: gettext_lazy(
-        "The buyer unsubscribed (a link in one of your emails, or their mail app's button)."
-    ),
-    Suppression.Reason.BOUNCED: gettext_lazy(
-        "Emails to this address bounced: it does not exist or refuses mail."
-    ),
-    Suppression.Reason.COMPLAINED: gettext_lazy("The buyer marked one of your emails as spam."),
-    Suppression.Reason.MANUAL: gettext_lazy("Added by your team."),
 }
 
 ErrorCode = Message.ErrorCode
@@ -306,114 +279,9 @@ def message_preview(request, pk):
     return response
 
 
-def _suppression_list(request, *, add_form=None, error="", status=200):
-    current = request.storefront
-    search = SuppressionSearchForm(request.GET)
-    queryset = Suppression.objects.for_storefront(current).order_by("-created_at", "-pk")
-    if search.is_valid():
-        if search.cleaned_data["q"]:
-            queryset = queryset.filter(email__icontains=search.cleaned_data["q"])
-    else:
-        queryset = queryset.none()
-        status = 400
-    page = page_of(request, queryset, PAGE_SIZE)
-    rows = [
-        (suppression, REASON_WORDS[suppression.reason], can_lift(suppression))
-        for suppression in page.object_list
-    ]
-    return render(
-        request,
-        "dashboard/outbox/suppressions.html",
-        {
-            "storefront": current,
-            "search": search,
-            "page": page,
-            "rows": rows,
-            "add_form": add_form or SuppressionAddForm(),
-            "error": error,
-        },
-        status=status,
-    )
-
-
-@member_view
-def suppressions(request):
-    """The list; a POST (owners and staff: member_view refuses viewers) adds an address."""
-    if request.method != "POST":
-        return _suppression_list(request)
-    form = SuppressionAddForm(request.POST)
-    if form.is_valid():
-        email = form.cleaned_data["email"]
-        try:
-            add_manual_suppression(
-                storefront=request.storefront,
-                email=email,
-                note=form.cleaned_data["note"],
-                actor=request.user,
-            )
-        except AlreadySuppressed as exists:
-            form.add_error(
-                "email",
-                _("%(email)s is already on the list (%(reason)s).")
-                % {"email": email, "reason": exists.suppression.get_reason_display()},
-            )
-        else:
-            messages.success(
-                request, _("%(email)s will receive no more buyer emails.") % {"email": email}
-            )
-            return redirect("dashboard:suppressions", slug=request.storefront.slug)
-    return _suppression_list(request, add_form=form, status=400)
-
-
-@require_POST
-@member_view
-def suppression_lift(request, pk):
-    current = request.storefront
-    suppression = scoped_or_404(Suppression, current, pk=pk)
-    form = LiftForm(request.POST)
-    confirmed = form.is_valid() and form.cleaned_data["confirm"]
-    words = {"email": suppression.email}
-    try:
-        lifted = lift_suppression(
-            storefront=current, suppression=suppression, actor=request.user, confirmed=confirmed
-        )
-    except CannotLift as refused:
-        if refused.needs_confirmation:
-            error = _(
-                "Emails to %(email)s bounced. Tick the box to confirm that the address receives "
-                "email again, then lift it."
-            )
-            return _suppression_list(request, error=error % words, status=400)
-        if suppression.reason == Suppression.Reason.UNSUBSCRIBED:
-            error = _(
-                "%(email)s unsubscribed. Only the buyer can decide to receive your emails again, "
-                "so this cannot be lifted."
-            )
-        else:
-            error = _(
-                "%(email)s marked one of your emails as spam. Writing to this address again "
-                "would harm the delivery of your emails, so this cannot be lifted."
-            )
-        return _suppression_list(request, error=error % words, status=409)
-    if lifted:
-        messages.success(
-            request,
-            _(
-                "%(email)s is off the suppression list. Nothing is resent: only the emails "
-                "scheduled from now on will reach this address."
-            )
-            % words,
-        )
-    else:
-        messages.info(request, _("%(email)s was already off the list.") % words)
-    return redirect("dashboard:suppressions", slug=current.slug)
-
-
 urlpatterns = [
     path("messages/", message_log, name="messages"),
     # One message: its headers and a rendered preview (lost sales and shipments link here).
     path("messages/<int:pk>/", message, name="message"),
     path("messages/<int:pk>/preview/", message_preview, name="message-preview"),
-    path("suppressions/", suppressions, name="suppressions"),
-    path("suppressions/<int:pk>/lift/", suppression_lift, name="suppression-lift"),
 ]
