@@ -1,4 +1,4 @@
-"""The messages log's filters and the suppression list's forms.
+"""The emails log's filters, and what each email is about in the merchant's words.
 
 The log's filters keep the lost sales list's habits: the same parameter names (?period=30,
 ?from=…&to=…, ?q=), dates that are the storefront's calendar days, and a 400 that says what was
@@ -124,42 +124,3 @@ class MessageFilterForm(StorefrontListFilterForm):
 
 
 add_day_fields(MessageFilterForm)
-
-
-class SuppressionSearchForm(forms.Form):
-    q = forms.CharField(
-        label=_("Email address"),
-        required=False,
-        max_length=254,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "camille@example.com"}),
-    )
-
-    def clean_q(self) -> str:
-        return normalise_email(self.cleaned_data["q"])
-
-
-class SuppressionAddForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        help_text=_("Buyer emails to this address stop at once, including those scheduled."),
-    )
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        max_length=200,
-        help_text=_("Why, for your team: “asked by phone not to be emailed”…"),
-    )
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
-
-    def clean_note(self) -> str:
-        return " ".join(self.cleaned_data["note"].split())
-
-
-class LiftForm(forms.Form):
-    confirm = forms.BooleanField(
-        required=False,
-        label=_("I have checked that this address receives email again."),
-    )

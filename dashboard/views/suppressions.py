@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dashboard.access import member_view, scoped_or_404
-from dashboard.forms.outbox import LiftForm, SuppressionAddForm, SuppressionSearchForm
+from dashboard.forms.suppressions import LiftForm, SuppressionAddForm, SuppressionSearchForm
 from dashboard.views.lists import page_of
 from notifications.models import Suppression
 from notifications.services.suppressions import (
