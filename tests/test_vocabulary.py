@@ -13,7 +13,8 @@ from django.utils.html import escape
 from dashboard.views.settings import action_label
 from notifications.models import MessageKind
 from notifications.rendering import available_templates
-from storefront_settings.models import AuditAction, AuditLog, Milestone, default_milestones
+from storefront_settings.models import AuditAction, AuditLog, Milestone
+from storefront_settings.models.policies import default_milestones
 
 ROOT = Path(settings.BASE_DIR)
 SKIPPED = {"tests", "migrations", "bench", ".venv", ".data", "node_modules"}

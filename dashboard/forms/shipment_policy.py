@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.forms.settings import SettingsForm
-from storefront_settings.models import Milestone, ShipmentPolicy, default_milestones
+from storefront_settings.models import Milestone, ShipmentPolicy
+from storefront_settings.models.policies import default_milestones
 
 MILESTONE_LABELS = dict(Milestone.choices)
 

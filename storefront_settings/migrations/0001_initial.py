@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import storefront_settings.fields
-import storefront_settings.models
+import storefront_settings.models.tenant
 
 
 class Migration(migrations.Migration):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 (
                     "public_id",
                     models.CharField(
-                        default=storefront_settings.models.new_public_id,
+                        default=storefront_settings.models.tenant.new_public_id,
                         editable=False,
                         max_length=40,
                         unique=True,
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="Europe/Paris",
                         max_length=64,
-                        validators=[storefront_settings.models.validate_time_zone],
+                        validators=[storefront_settings.models.tenant.validate_time_zone],
                     ),
                 ),
                 (

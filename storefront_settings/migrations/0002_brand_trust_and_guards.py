@@ -5,7 +5,7 @@ import datetime
 import django.core.validators
 from django.db import migrations, models
 
-import storefront_settings.models
+import storefront_settings.models.tenant
 
 
 class Migration(migrations.Migration):
@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="SIREN or SIRET",
                 max_length=20,
-                validators=[storefront_settings.models.validate_company_number],
+                validators=[storefront_settings.models.tenant.validate_company_number],
             ),
         ),
         migrations.AddField(

@@ -5,7 +5,7 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
-import storefront_settings.models
+import storefront_settings.models.policies
 
 
 class Migration(migrations.Migration):
@@ -68,10 +68,10 @@ class Migration(migrations.Migration):
                     "email_delays",
                     django.contrib.postgres.fields.ArrayField(
                         base_field=models.PositiveIntegerField(),
-                        default=storefront_settings.models.default_email_delays,
+                        default=storefront_settings.models.policies.default_email_delays,
                         help_text="Hours after the failure for each recovery email (up to three).",
                         size=None,
-                        validators=[storefront_settings.models.validate_email_delays],
+                        validators=[storefront_settings.models.policies.validate_email_delays],
                     ),
                 ),
                 ("discount_code", models.CharField(blank=True, max_length=50)),
@@ -89,7 +89,9 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Where to pay again, e.g. https://shop.example/checkout/{order_reference}",
                         max_length=500,
-                        validators=[storefront_settings.models.validate_checkout_url_template],
+                        validators=[
+                            storefront_settings.models.policies.validate_checkout_url_template
+                        ],
                     ),
                 ),
                 (

@@ -5,7 +5,7 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
-import storefront_settings.models
+import storefront_settings.models.policies
 
 
 class Migration(migrations.Migration):
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                     django.contrib.postgres.fields.ArrayField(
                         base_field=models.CharField(max_length=30),
                         blank=True,
-                        default=storefront_settings.models.default_milestones,
+                        default=storefront_settings.models.policies.default_milestones,
                         help_text="Emails to send: shipped, out_for_delivery, delivered, failed_attempt, available_for_pickup, exception, delay, stalled.",
                         size=None,
                     ),

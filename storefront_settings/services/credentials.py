@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from storefront_settings import connections
-from storefront_settings.models import ApiKey, AuditAction, ProviderSecret, Storefront, hash_api_key
+from storefront_settings.models import ApiKey, AuditAction, ProviderSecret, Storefront
+from storefront_settings.models.credentials import hash_api_key
 from storefront_settings.services.audit import record
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
