@@ -29,7 +29,7 @@ from django.db.models import F, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from demo import events as demo
+from demo import events, numbers, orders, shop
 from inbound import services as inbound
 from inbound.models import InboundEvent
 from notifications.events import record_esp_event
@@ -50,6 +50,7 @@ from storefront_settings.models import (
     Storefront,
 )
 from tracking.models import Shipment
+from tracking.providers import Step
 from tracking.services import ingest as tracking_ingest
 from tracking.services import shipments as tracking_shipments
 from tracking.services import watch
@@ -66,7 +67,7 @@ SENT_AT_ONCE = (MessageKind.MERCHANT_FAILED_PAYMENT_ALERT, MessageKind.SHIPMENT_
 # signature.
 HEADERS = {
     "stripe": {"Content-Type": "application/json", "User-Agent": "Stripe/1.0"},
-    **{source: samples.HEADERS for source, samples in demo.SAMPLES.items()},
+    **{source: samples.HEADERS for source, samples in events.SAMPLES.items()},
 }
 
 
@@ -162,7 +163,7 @@ def configure(storefront: Storefront) -> None:
     policy = RecoveryPolicy.for_storefront(storefront)
     policy.discount_code = "LUNE10"
     policy.discount_wording = "un code de 10 % pour vous remercier de votre patience"
-    policy.checkout_url_template = f"{demo.SHOP_URL}/commande/{{order_reference}}/paiement"
+    policy.checkout_url_template = f"{shop.SHOP_URL}/commande/{{order_reference}}/paiement"
     policy.other_payment_methods = [PaymentMethod.PAYPAL, PaymentMethod.BANK_TRANSFER]
     policy.save()
     ShipmentPolicy.for_storefront(storefront)
@@ -235,7 +236,7 @@ class _History:
         self.summary.messages = Message.objects.for_storefront(self.storefront).count()
         return self.summary
 
-    def _orders(self) -> list[tuple[str, datetime, demo.Order, tuple | None]]:
+    def _orders(self) -> list[tuple[str, datetime, orders.Order, tuple | None]]:
         """Every order the history talks about, numbered in time order: sales in trouble (about
         three a day), shipments (about two a day) and the parcels every demo should show."""
         planned = []
@@ -248,26 +249,26 @@ class _History:
         for hours_ago, carrier, journey in SCENARIOS:
             planned.append((self.now - timedelta(hours=hours_ago), "ship", (carrier, journey)))
         planned.sort(key=lambda item: item[0])
-        orders, number = [], 10412
+        made, number = [], 10412
         for when, kind, scenario in planned:
             number += self.rng.randint(2, 9)
             reachable = kind == "ship" or self.rng.random() > 0.06
-            order = demo.make_order(self.rng, demo.order_reference(number), reachable=reachable)
-            orders.append((kind, when, order, scenario))
-        return orders
+            order = orders.make_order(self.rng, orders.order_reference(number), reachable=reachable)
+            made.append((kind, when, order, scenario))
+        return made
 
     def _daytime(self, days_ago: int) -> datetime:
         # People shop from morning to late evening, Paris time, most in the evening.
-        day = (self.now - timedelta(days=days_ago)).astimezone(demo.PARIS).date()
+        day = (self.now - timedelta(days=days_ago)).astimezone(shop.PARIS).date()
         hour = self.rng.choices(
             range(7, 24), weights=[1, 2, 3, 3, 4, 4, 3, 3, 3, 4, 5, 6, 7, 8, 8, 6, 3]
         )[0]
-        local = datetime.combine(day, time(hour, self.rng.randint(0, 59)), tzinfo=demo.PARIS)
+        local = datetime.combine(day, time(hour, self.rng.randint(0, 59)), tzinfo=shop.PARIS)
         return local.astimezone(UTC) + timedelta(seconds=self.rng.randint(0, 59))
 
     # --- Sales --------------------------------------------------------------------------------
 
-    def _plan_sale(self, t0: datetime, order: demo.Order) -> None:
+    def _plan_sale(self, t0: datetime, order: orders.Order) -> None:
         rng = self.rng
         self.summary.sales += 1
         reason = self._reason_for(t0)
@@ -276,7 +277,7 @@ class _History:
         self.at(
             t0,
             lambda: self._stripe(
-                demo.stripe_failure(rng, order, payment, rng.choice(variants), t0)
+                events.stripe_failure(rng, order, payment, rng.choice(variants), t0)
             ),
         )
         last = t0
@@ -289,7 +290,7 @@ class _History:
                     self.at(
                         when,
                         lambda when=when: self._stripe(
-                            demo.stripe_failure(rng, order, payment, rng.choice(variants), when)
+                            events.stripe_failure(rng, order, payment, rng.choice(variants), when)
                         ),
                     )
         old = self.now - t0 > timedelta(days=self.policy.recovery_window_days)
@@ -318,7 +319,7 @@ class _History:
         pool = self.to_cover[recent]
         if pool:
             return pool.pop(self.rng.randrange(len(pool)))
-        return demo.pick_reason(self.rng)
+        return orders.pick_reason(self.rng)
 
     def _plan_recovery(self, order, payment, t0, last, *, clicked: bool) -> None:
         rng = self.rng
@@ -334,7 +335,7 @@ class _History:
             again = stripe.new_payment(rng)
             self.at(
                 paid,
-                lambda: self._stripe(demo.stripe_success(rng, order, again, paid)),
+                lambda: self._stripe(events.stripe_success(rng, order, again, paid)),
                 settles=True,
             )
         else:
@@ -343,7 +344,7 @@ class _History:
                 return
             self.at(
                 paid,
-                lambda: self._stripe(demo.stripe_success(rng, order, payment, paid)),
+                lambda: self._stripe(events.stripe_success(rng, order, payment, paid)),
                 settles=True,
             )
 
@@ -389,23 +390,23 @@ class _History:
             provider=provider,
             event_id=event_id,
             event_type=event_type,
-            body=demo.encode(event).decode(),
+            body=events.encode(event).decode(),
             headers=HEADERS[provider],
         )
 
     # --- Shipments ----------------------------------------------------------------------------
 
-    def _plan_shipment(self, shipped: datetime, order: demo.Order, scenario) -> None:
+    def _plan_shipment(self, shipped: datetime, order: orders.Order, scenario) -> None:
         rng = self.rng
         self.summary.shipments += 1
         if scenario:
             carrier, journey = scenario
         else:
-            carrier = demo.pick_carrier(rng)
-            journey = self._journey(self.now - shipped, demo.source_for(carrier))
-        number = demo.tracking_number(rng, carrier)
-        promised = demo.business_days_after(
-            shipped.astimezone(demo.PARIS).date(), 4 if carrier == "mondial_relay" else 2
+            carrier = numbers.pick_carrier(rng)
+            journey = self._journey(self.now - shipped, events.source_for(carrier))
+        number = numbers.tracking_number(rng, carrier)
+        promised = shop.business_days_after(
+            shipped.astimezone(shop.PARIS).date(), 4 if carrier == "mondial_relay" else 2
         )
         data = tracking_shipments.NewShipment(
             order_reference=order.reference,
@@ -421,12 +422,12 @@ class _History:
             ),
         )
         self.at(shipped, lambda: self._create_shipment(data))
-        steps: list[demo.Step] = []
+        steps: list[Step] = []
         for status, hours in journey:
             when = shipped + timedelta(hours=hours, minutes=rng.randint(0, 50))
             if when >= self.now:
                 break
-            steps.append(demo.make_step(rng, status, when, first=not steps))
+            steps.append(events.make_step(rng, status, when, first=not steps))
         for index, step in enumerate(steps):
             # One update per change of status (a scan that changes nothing rides along with
             # the next one): fewer events to replay, the same checkpoints in the end.
@@ -501,7 +502,7 @@ class _History:
         )
 
     def _track(self, carrier, number, order, steps, promised) -> None:
-        source, event = demo.tracking_event(
+        source, event = events.tracking_event(
             self.rng,
             carrier=carrier,
             number=number,
@@ -509,7 +510,7 @@ class _History:
             steps=steps,
             estimated=promised,
         )
-        event_id, event_type = demo.identity(source, event)
+        event_id, event_type = events.identity(source, event)
         stored = self._store(source, event_id, event_type, event)
         tracking_ingest.process_inbound_event(event_id=stored.pk)
 
@@ -527,7 +528,7 @@ class _History:
             self._date_flag_email(shipment, "shipment_stalled", when)
         for shipment in shipments.filter(late_since__isnull=False):
             day = shipment.promised_delivery_date + timedelta(days=1)
-            when = min(datetime.combine(day, time(6, 15), tzinfo=demo.PARIS), self.now)
+            when = min(datetime.combine(day, time(6, 15), tzinfo=shop.PARIS), self.now)
             shipments.filter(pk=shipment.pk).update(late_since=when)
             self._date_flag_email(shipment, "shipment_delay", when)
 
@@ -546,7 +547,7 @@ class _History:
             (12, Suppression.Reason.UNSUBSCRIBED, ""),
             (2, Suppression.Reason.MANUAL, "Client B2B, relances par le commercial"),
         ):
-            email = demo.make_buyer(self.rng).email
+            email = orders.make_buyer(self.rng).email
             when = self.now - timedelta(days=days, hours=self.rng.randint(1, 9))
             self.at(
                 when,
