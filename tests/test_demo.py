@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from demo import events, history, numbers, orders, trickle
+from demo import events, numbers, orders, trickle
+from demo.history import seed
 from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
@@ -168,9 +169,9 @@ def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant
             "ML-1", "camille@example.com", tracking_number="6A12345678901"
         ),
     )
-    assert history.has_history(tenant.storefront)
-    history.wipe(tenant.storefront)
-    assert not history.has_history(tenant.storefront)
+    assert seed.has_history(tenant.storefront)
+    seed.wipe(tenant.storefront)
+    assert not seed.has_history(tenant.storefront)
     assert not Message.objects.for_storefront(tenant.storefront).exists()
     assert not DailyStat.objects.for_storefront(tenant.storefront).exists()
     assert Storefront.objects.filter(pk=tenant.storefront.pk).exists()
