@@ -1,10 +1,12 @@
+from datetime import date, timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
-from payments.models import LostSale, Payment, PaymentAttempt
+from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
 from payments.reasons import FailureReason
 from storefront_settings.models import Membership, ProviderSecret, Storefront
 from tracking.models import Shipment
@@ -109,6 +111,19 @@ class PaymentAttemptFactory(factory.django.DjangoModelFactory):
     attempt_key = factory.Sequence(lambda n: f"ch_factory_{n}")
     event_type = "payment_intent.payment_failed"
     occurred_at = factory.LazyFunction(timezone.now)
+    reason = FailureReason.BANK_DECLINED
+
+
+class DailyStatFactory(factory.django.DjangoModelFactory):
+    """A row of the overview's running totals, as payments.stats keeps them (zero unless given):
+    for tests of what a rebuild replaces."""
+
+    class Meta:
+        model = DailyStat
+
+    storefront = factory.SubFactory(StorefrontFactory)
+    # One day each: (storefront, day, reason, currency) is unique.
+    day = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
     reason = FailureReason.BANK_DECLINED
 
 
