@@ -8,7 +8,7 @@ from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
 from payments.reasons import FailureReason
-from storefront_settings.models import Membership, ProviderSecret, Storefront
+from storefront_settings.models import ConnectedAccount, Membership, ProviderSecret, Storefront
 from tracking.models import Shipment
 
 
@@ -52,6 +52,19 @@ class ProviderSecretFactory(factory.django.DjangoModelFactory):
     provider = "stripe"
     secret = factory.Sequence(lambda n: f"whsec_factory{n:012d}")
     hint = factory.LazyAttribute(lambda o: o.secret[-4:])
+
+
+class ConnectedAccountFactory(factory.django.DjangoModelFactory):
+    """A platform's routing of a connected account: the row is the platform's (`storefront`);
+    `connected_storefront` is, by design, another tenant (the platform itself unless given)."""
+
+    class Meta:
+        model = ConnectedAccount
+
+    storefront = factory.SubFactory(StorefrontFactory)
+    provider = "stripe"
+    account_id = factory.Sequence(lambda n: f"acct_factory{n}")
+    connected_storefront = factory.SelfAttribute("storefront")
 
 
 class InboundEventFactory(factory.django.DjangoModelFactory):
