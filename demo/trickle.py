@@ -24,13 +24,14 @@ from urllib.parse import urlsplit
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from demo import events as demo
+from demo import events, numbers, orders, shop
 from payments import links
 from payments.models import LostSale, PaymentReference
 from payments.providers.stripe import samples as stripe
 from payments.reasons import MERCHANT_ONLY
 from storefront_settings.models import Storefront
 from tracking.models import Shipment
+from tracking.providers import Step
 from tracking.services import shipments
 from tracking.statuses import FINAL
 from tracking.statuses import ShipmentStatus as S
@@ -72,7 +73,7 @@ class DemoEvent:
 
 
 def demo_storefront() -> Storefront | None:
-    return Storefront.objects.filter(slug=demo.DEMO_SLUG).first()
+    return Storefront.objects.filter(slug=shop.DEMO_SLUG).first()
 
 
 def build_event(storefront: Storefront, rng: random.Random, now: datetime) -> DemoEvent:
@@ -102,7 +103,7 @@ def tick(storefront: Storefront, rng: random.Random, send: Send) -> str:
 
 
 def _stripe(storefront, event: dict, label: str, click_path: str = "") -> DemoEvent:
-    signed = stripe.signed(event, demo.SECRETS["stripe"], now=event["created"])
+    signed = stripe.signed(event, shop.SECRETS["stripe"], now=event["created"])
     return DemoEvent(
         provider="stripe",
         event_type=event["type"],
@@ -126,15 +127,15 @@ def _next_reference(storefront: Storefront) -> str:
     ]
     numbers = [int(ref[3:]) for ref in known if ref.startswith("ML-") and ref[3:].isdigit()]
     _issued["number"] = max([*numbers, _issued["number"], 20000]) + 1
-    return demo.order_reference(_issued["number"])
+    return orders.order_reference(_issued["number"])
 
 
 def _new_failure(storefront, rng, now) -> DemoEvent:
-    reason = demo.pick_reason(rng)
-    order = demo.make_order(rng, _next_reference(storefront), reachable=rng.random() > 0.05)
+    reason = orders.pick_reason(rng)
+    order = orders.make_order(rng, _next_reference(storefront), reachable=rng.random() > 0.05)
     payment = stripe.new_payment(rng)
     codes = rng.choice(stripe.FAILURES[reason])
-    event = demo.stripe_failure(rng, order, payment, codes, now)
+    event = events.stripe_failure(rng, order, payment, codes, now)
     return _stripe(storefront, event, order.reference)
 
 
@@ -147,9 +148,9 @@ def _open_sale(storefront, *, reachable: bool = False) -> LostSale | None:
     return sales.order_by("?").first()
 
 
-def _order_of(sale: LostSale) -> demo.Order:
-    buyer = demo.Buyer(sale.buyer_name, sale.buyer_email, sale.buyer_phone)
-    return demo.Order(sale.order_reference, buyer, sale.amount or 0, ())
+def _order_of(sale: LostSale) -> orders.Order:
+    buyer = orders.Buyer(sale.buyer_name, sale.buyer_email, sale.buyer_phone)
+    return orders.Order(sale.order_reference, buyer, sale.amount or 0, ())
 
 
 def _payment_intent(sale: LostSale) -> str:
@@ -172,7 +173,7 @@ def _another_attempt(storefront, rng, now) -> DemoEvent | None:
     if not codes:
         return None
     payment = stripe.Payment(intent)
-    event = demo.stripe_failure(rng, _order_of(sale), payment, rng.choice(codes), now)
+    event = events.stripe_failure(rng, _order_of(sale), payment, rng.choice(codes), now)
     return _stripe(storefront, event, sale.order_reference)
 
 
@@ -191,7 +192,7 @@ def _recovery(storefront, rng, now) -> DemoEvent | None:
         # The visit comes first (tick() makes it before posting), and Stripe's `created` is in
         # whole seconds: dated the same second, the payment could read as before the click.
         now += timedelta(seconds=2)
-    event = demo.stripe_success(rng, _order_of(sale), stripe.Payment(intent), now)
+    event = events.stripe_success(rng, _order_of(sale), stripe.Payment(intent), now)
     return _stripe(storefront, event, sale.order_reference, click_path=click)
 
 
@@ -209,21 +210,19 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
         shipment = moving.order_by("?").first()
     if shipment is None:
         return None
-    source = demo.source_for(shipment.carrier)
-    words = demo.SAMPLES[source].WORDS
+    source = events.source_for(shipment.carrier)
+    words = events.SAMPLES[source].WORDS
     choices = [(s, w) for s, w in NEXT_STEPS[shipment.status] if s in words]
     if not choices:
         return None
     status = rng.choices([s for s, _ in choices], weights=[w for _, w in choices])[0]
     steps = [
-        demo.Step(
-            point.occurred_at.astimezone(UTC), point.status, point.description, point.location
-        )
+        Step(point.occurred_at.astimezone(UTC), point.status, point.description, point.location)
         for point in shipment.checkpoints.order_by("occurred_at")
         if point.status in words
     ]
-    steps.append(demo.make_step(rng, status, now, first=not steps))
-    source, event = demo.tracking_event(
+    steps.append(events.make_step(rng, status, now, first=not steps))
+    source, event = events.tracking_event(
         rng,
         carrier=shipment.carrier,
         number=shipment.tracking_number,
@@ -231,10 +230,10 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
         steps=steps,
         estimated=shipment.promised_delivery_date,
     )
-    signed = demo.SAMPLES[source].signed(event, demo.SECRETS[source])
+    signed = events.SAMPLES[source].signed(event, shop.SECRETS[source])
     return DemoEvent(
         provider=source,
-        event_type=demo.identity(source, event)[1],
+        event_type=events.identity(source, event)[1],
         label=f"{shipment.tracking_number} {status}",
         path=f"/webhooks/{source}/{storefront.public_id}/",
         body=signed.body,
@@ -244,18 +243,18 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
 
 def _ship_new_order(storefront, rng, now) -> Shipment:
     """The shop ships an order (as its API call would record it): its updates come next."""
-    carrier = demo.pick_carrier(rng)
-    order = demo.make_order(rng, _next_reference(storefront))
+    carrier = numbers.pick_carrier(rng)
+    order = orders.make_order(rng, _next_reference(storefront))
     return shipments.create_shipment(
         storefront,
         shipments.NewShipment(
             order_reference=order.reference,
             buyer_email=order.buyer.email,
             buyer_name=order.buyer.name,
-            tracking_number=demo.tracking_number(rng, carrier),
+            tracking_number=numbers.tracking_number(rng, carrier),
             carrier=carrier,
             shipped_at=now,
-            promised_delivery_date=demo.business_days_after(now.date(), 2),
+            promised_delivery_date=shop.business_days_after(now.date(), 2),
             items=tuple({"name": name, "quantity": 1, "price": p} for name, p in order.items),
         ),
     )

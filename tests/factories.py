@@ -1,12 +1,14 @@
+from datetime import date, timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
-from payments.models import LostSale, Payment, PaymentAttempt
+from payments.models import DailyStat, LostSale, Payment, PaymentAttempt
 from payments.reasons import FailureReason
-from storefront_settings.models import Membership, ProviderSecret, Storefront
+from storefront_settings.models import ConnectedAccount, Membership, ProviderSecret, Storefront
 from tracking.models import Shipment
 
 
@@ -50,6 +52,19 @@ class ProviderSecretFactory(factory.django.DjangoModelFactory):
     provider = "stripe"
     secret = factory.Sequence(lambda n: f"whsec_factory{n:012d}")
     hint = factory.LazyAttribute(lambda o: o.secret[-4:])
+
+
+class ConnectedAccountFactory(factory.django.DjangoModelFactory):
+    """A platform's routing of a connected account: the row is the platform's (`storefront`);
+    `connected_storefront` is, by design, another tenant (the platform itself unless given)."""
+
+    class Meta:
+        model = ConnectedAccount
+
+    storefront = factory.SubFactory(StorefrontFactory)
+    provider = "stripe"
+    account_id = factory.Sequence(lambda n: f"acct_factory{n}")
+    connected_storefront = factory.SelfAttribute("storefront")
 
 
 class InboundEventFactory(factory.django.DjangoModelFactory):
@@ -109,6 +124,19 @@ class PaymentAttemptFactory(factory.django.DjangoModelFactory):
     attempt_key = factory.Sequence(lambda n: f"ch_factory_{n}")
     event_type = "payment_intent.payment_failed"
     occurred_at = factory.LazyFunction(timezone.now)
+    reason = FailureReason.BANK_DECLINED
+
+
+class DailyStatFactory(factory.django.DjangoModelFactory):
+    """A row of the overview's running totals, as payments.stats keeps them (zero unless given):
+    for tests of what a rebuild replaces."""
+
+    class Meta:
+        model = DailyStat
+
+    storefront = factory.SubFactory(StorefrontFactory)
+    # One day each: (storefront, day, reason, currency) is unique.
+    day = factory.Sequence(lambda n: date(2026, 1, 1) + timedelta(days=n))
     reason = FailureReason.BANK_DECLINED
 
 

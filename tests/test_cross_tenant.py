@@ -13,6 +13,7 @@ from payments.models import LostSale
 from payments.services import ingest
 from storefront_settings.models import ApiKey, AuditLog, Invitation, Membership, ProviderSecret
 from storefront_settings.services import members
+from tests.factories import SuppressionFactory
 from tests.payments_helpers import signal
 from tracking.models import Shipment
 from tracking.services import shipments
@@ -98,9 +99,7 @@ def every_object(tenant):
             tracking_number="6A12345678901",
         ),
     )
-    Suppression.objects.create(
-        storefront=storefront, email=f"gone@{storefront.slug}.example", reason="manual"
-    )
+    SuppressionFactory(storefront=storefront, email=f"gone@{storefront.slug}.example")
     invited = members.invite_member(
         storefront=storefront, email=f"invited@{storefront.slug}.example", role="staff"
     )

@@ -14,8 +14,8 @@ from payments.models import DailyStat, LostSale
 from payments.services import ingest, merchant, recovery
 from payments.signals import SignalKind
 from storefront_settings.models import Membership
+from tests.factories import DailyStatFactory, ShipmentFactory, SuppressionFactory
 from tests.payments_helpers import signal
-from tracking.models import Shipment
 
 
 def at(text: str) -> datetime:
@@ -95,7 +95,7 @@ def shop(two_storefronts):
         buyer_email="",
         reason_code="xyz_unmapped",
     )
-    Suppression.objects.create(storefront=sf, email="f@example.com", reason="bounced")
+    SuppressionFactory(storefront=sf, email="f@example.com", reason=Suppression.Reason.BOUNCED)
     fail(
         sf,
         "F-1",
@@ -122,13 +122,10 @@ def shop(two_storefronts):
         {"status": "exception"},
         {"status": "exception", "stalled_since": now},
     ]
-    for n, fields in enumerate(parcels):
+    for fields in parcels:
         for tenant in (alpha, bravo):
-            Shipment.objects.create(
-                storefront=tenant.storefront,
-                tracking_number=f"6A{n:011d}",
-                last_news_at=now - timedelta(days=5),
-                **fields,
+            ShipmentFactory(
+                storefront=tenant.storefront, last_news_at=now - timedelta(days=5), **fields
             )
     client_for = alpha
     return client_for, bravo
@@ -376,8 +373,9 @@ def test_rebuild_replaces_what_drifted_and_the_command_names_bad_slugs(shop):
     alpha, bravo = shop
     expected = nonzero_stats(alpha.storefront)
     DailyStat.objects.for_storefront(alpha.storefront).update(failed_count=0)
-    DailyStat.objects.create(storefront=alpha.storefront, day=date(2020, 1, 1), reason="unknown",
-                             failed_count=7)  # fmt: skip
+    DailyStatFactory(
+        storefront=alpha.storefront, day=date(2020, 1, 1), reason="unknown", failed_count=7
+    )
     call_command("rebuild_daily_stats")
     assert nonzero_stats(alpha.storefront) == expected
     from django.core.management.base import CommandError

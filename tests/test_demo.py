@@ -14,8 +14,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from demo import events as demo
-from demo import history, trickle
+from demo import events, numbers, orders, trickle
+from demo.history import seed
+from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.classification import classify
@@ -41,13 +42,13 @@ def seeded(django_db_setup, django_db_blocker):
         call_command("seed_demo", stdout=out)
     yield out.getvalue()
     with django_db_blocker.unblock():
-        Storefront.objects.filter(slug=demo.DEMO_SLUG).delete()
-        get_user_model().objects.filter(username=demo.DEMO_EMAIL).delete()
+        Storefront.objects.filter(slug=DEMO_SLUG).delete()
+        get_user_model().objects.filter(username=DEMO_EMAIL).delete()
 
 
 @pytest.fixture
 def shop(seeded, db):
-    return Storefront.objects.get(slug=demo.DEMO_SLUG)
+    return Storefront.objects.get(slug=DEMO_SLUG)
 
 
 def sales(shop):
@@ -98,10 +99,10 @@ def test_buyers_orders_and_amounts_look_real_and_are_invented(shop):
     for sale in sales(shop):
         assert re.fullmatch(r"ML-\d{5}", sale.order_reference)
         assert sale.currency == "EUR" and 1000 < sale.amount < 100000
-        assert not sale.buyer_email or sale.buyer_email.split("@")[1] in demo.DOMAINS
+        assert not sale.buyer_email or sale.buyer_email.split("@")[1] in orders.DOMAINS
         assert sale.buyer_name
     emails = Message.objects.for_storefront(shop).values_list("to", flat=True)
-    assert {email.split("@")[1] for email in emails} <= set(demo.DOMAINS)
+    assert {email.split("@")[1] for email in emails} <= set(orders.DOMAINS)
 
 
 def test_shipments_in_every_status_stalled_and_late(shop):
@@ -145,7 +146,7 @@ def test_seeding_again_adds_nothing(shop):
     call_command("seed_demo", stdout=out)
     assert "Demo history" not in out.getvalue()
     assert [sales(shop).count(), Shipment.objects.for_storefront(shop).count()] == counts
-    assert Storefront.objects.filter(slug=demo.DEMO_SLUG).count() == 1
+    assert Storefront.objects.filter(slug=DEMO_SLUG).count() == 1
 
 
 @override_settings(DEBUG=True)
@@ -153,7 +154,7 @@ def test_the_demo_login_goes_straight_into_the_dashboard(client, shop, fresh_cac
     # No second factor asked: the demo storefront does not require one, nor has its merchant.
     assert not shop.require_two_factor
     response = client.post(
-        "/login/", {"username": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD}, follow=True
+        "/login/", {"username": DEMO_EMAIL, "password": DEMO_PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1][0] == f"/app/{shop.slug}/"
     assert response.status_code == 200
@@ -168,9 +169,9 @@ def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant
             "ML-1", "camille@example.com", tracking_number="6A12345678901"
         ),
     )
-    assert history.has_history(tenant.storefront)
-    history.wipe(tenant.storefront)
-    assert not history.has_history(tenant.storefront)
+    assert seed.has_history(tenant.storefront)
+    seed.wipe(tenant.storefront)
+    assert not seed.has_history(tenant.storefront)
     assert not Message.objects.for_storefront(tenant.storefront).exists()
     assert not DailyStat.objects.for_storefront(tenant.storefront).exists()
     assert Storefront.objects.filter(pk=tenant.storefront.pk).exists()
@@ -182,20 +183,20 @@ def test_wipe_removes_a_storefronts_history_and_keeps_the_storefront(make_tenant
 @pytest.mark.parametrize("reason", FailureReason.values)
 def test_each_reasons_stripe_codes_classify_as_that_reason(reason):
     rng = random.Random(1)
-    order = demo.make_order(rng, "ML-10001")
+    order = orders.make_order(rng, "ML-10001")
     for codes in stripe.FAILURES[reason]:
         payment = stripe.new_payment(rng)
-        event = demo.stripe_failure(rng, order, payment, codes, timezone.now())
+        event = events.stripe_failure(rng, order, payment, codes, timezone.now())
         parsed = parse(event)
         assert classify(parsed.provider, parsed.codes, parsed.kind) == reason, codes
         assert parsed.order_reference == "ML-10001" and parsed.amount == order.amount
 
 
-@pytest.mark.parametrize("carrier", sorted(demo.NUMBER_MAKERS))
+@pytest.mark.parametrize("carrier", sorted(numbers.NUMBER_MAKERS))
 def test_tracking_numbers_pass_their_carriers_check_digit(carrier):
     rng = random.Random(7)
     for _ in range(40):
-        number = demo.tracking_number(rng, carrier)
+        number = numbers.tracking_number(rng, carrier)
         formats = [f for f in carriers.FORMATS if f.carrier == carrier]
         matching = [f for f in formats if f.pattern.fullmatch(number)]
         assert matching, number
@@ -205,7 +206,7 @@ def test_tracking_numbers_pass_their_carriers_check_digit(carrier):
 
 @pytest.mark.parametrize("source", ["easypost", "aftership"])
 def test_status_words_read_back_as_the_same_status(source):
-    for status, (raw, detail) in demo.SAMPLES[source].WORDS.items():
+    for status, (raw, detail) in events.SAMPLES[source].WORDS.items():
         assert normalise(source, raw, detail) == status
 
 

@@ -7,6 +7,7 @@ from django.core import mail
 
 from notifications.models import Audience, Message, Suppression
 from notifications.services import sending, suppressions
+from tests.factories import SuppressionFactory
 
 # 2026-11-25: Paris is UTC+1.
 NOON_PARIS = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def test_a_suppression_added_after_claiming_starts_still_applies_at_send_time(
 ):
     storefront = alpha.storefront
     message = schedule_message(storefront, to="late@example.com")
-    Suppression.objects.create(storefront=storefront, email="late@example.com", reason="manual")
+    SuppressionFactory(storefront=storefront, email="late@example.com")
     report = sending.send_due(now=NOON_PARIS)
     assert (report.suppressed, report.sent) == (1, 0)
     message.refresh_from_db()

@@ -16,9 +16,9 @@ from inbound.models import InboundEvent
 from notifications.models import Message
 from payments.models import LostSale
 from payments.services import ingest
-from storefront_settings.models import ConnectedAccount
 from storefront_settings.services.credentials import add_provider_secret
 from tests.conftest import ALPHA_SECRET, reset_broker_connections, wait_for
+from tests.factories import ConnectedAccountFactory
 
 SECRET = ALPHA_SECRET  # the `alpha` fixture's Stripe signing secret
 
@@ -188,17 +188,13 @@ def test_a_connect_event_goes_to_the_connected_storefront_of_this_platform(
     client, two_storefronts, make_tenant
 ):
     platform, shop = two_storefronts
-    ConnectedAccount.objects.create(
-        storefront=platform.storefront,
-        provider="stripe",
-        account_id="acct_shop",
-        connected_storefront=shop.storefront,
+    ConnectedAccountFactory(
+        storefront=platform.storefront, account_id="acct_shop", connected_storefront=shop.storefront
     )
     outsider = make_tenant("Charlie", "whsec_charliecharliecharlie")
     # Charlie is the platform of acct_outsider: events naming it at Alpha's endpoint stay Alpha's.
-    ConnectedAccount.objects.create(
+    ConnectedAccountFactory(
         storefront=outsider.storefront,
-        provider="stripe",
         account_id="acct_outsider",
         connected_storefront=outsider.storefront,
     )

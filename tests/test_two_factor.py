@@ -432,9 +432,7 @@ def test_a_storefront_requiring_two_factor_shows_nothing_to_a_member_without_it(
     alpha, bravo = two_storefronts
     require(alpha)
     # Alpha's owner is a viewer at Bravo, which does not require it.
-    Membership.objects.create(
-        storefront=bravo.storefront, user=alpha.owner, role=Membership.Role.VIEWER
-    )
+    MembershipFactory(storefront=bravo.storefront, user=alpha.owner, role=Membership.Role.VIEWER)
     client.force_login(alpha.owner)
     pages = [
         reverse("dashboard:storefront", args=["alpha"]),

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from demo import history
-from demo.events import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
+from demo.history import seed
+from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
@@ -38,12 +38,12 @@ class Command(BaseCommand):
         if storefront is None:
             storefront = self._create()
         if reset:
-            history.wipe(storefront)
+            seed.wipe(storefront)
             self.stdout.write("Demo history wiped.")
-        if not no_history and not history.has_history(storefront):
+        if not no_history and not seed.has_history(storefront):
             started = time.monotonic()
-            history.configure(storefront)
-            summary = history.seed_history(storefront)
+            seed.configure(storefront)
+            summary = seed.seed_history(storefront)
             self.stdout.write(
                 f"Demo history: {summary.sales} lost sales, {summary.shipments} shipments, "
                 f"{summary.events} webhook events, {summary.messages} emails "

@@ -1,0 +1,142 @@
+"""The history's sales in trouble: a failed Stripe payment (sometimes tried again at once), then,
+as the dice say, paid in the end (after a click in a recovery email, or not), given up by the
+merchant or by the hourly expiry once the recovery window passed, or left open.
+
+Stripe's webhooks go through payments' own processing (ingest.process_inbound_event); the
+merchant's and the buyer's actions through the services the dashboard and the recovery link use
+(mark_lost, record_click).
+"""
+
+from datetime import datetime, timedelta
+
+from demo import events, orders
+from demo.history import outbox
+from demo.history.timeline import Timeline
+from notifications.models import Message
+from payments.models import LostSale
+from payments.providers.stripe import samples as stripe
+from payments.reasons import MERCHANT_ONLY, FailureReason
+from payments.services import ingest, merchant, recovery
+
+
+def plan(timeline: Timeline, t0: datetime, order: orders.Order) -> None:
+    rng = timeline.rng
+    timeline.summary.sales += 1
+    reason = _reason_for(timeline, t0)
+    payment = stripe.new_payment(rng)
+    variants = stripe.FAILURES[reason]
+    timeline.at(
+        t0,
+        lambda: _stripe(
+            timeline, events.stripe_failure(rng, order, payment, rng.choice(variants), t0)
+        ),
+    )
+    last = t0
+    # Some buyers try again at once, with the same result.
+    if rng.random() < 0.25 and not variants[0].get("expire"):
+        for _ in range(rng.choice([1, 1, 2])):
+            last = last + timedelta(minutes=rng.randint(2, 40))
+            if last < timeline.now:
+                when = last
+                timeline.at(
+                    when,
+                    lambda when=when: _stripe(
+                        timeline,
+                        events.stripe_failure(rng, order, payment, rng.choice(variants), when),
+                    ),
+                )
+    old = timeline.now - t0 > timedelta(days=timeline.policy.recovery_window_days)
+    emailed = reason not in MERCHANT_ONLY and bool(order.buyer.email)
+    roll = rng.random()
+    if reason == FailureReason.SUSPECTED_FRAUD:
+        if old or roll < 0.5:
+            _plan_lost(
+                timeline, order, last + timedelta(hours=rng.randint(2, 30)), by_merchant=True
+            )
+    elif (old and roll < 0.45) or (not old and roll < 0.3):
+        clicked = emailed and rng.random() < 0.6
+        _plan_recovery(timeline, order, payment, t0, last, clicked=clicked)
+    elif old:
+        by_merchant = rng.random() < 0.25
+        when = last + timedelta(days=rng.randint(2, 5)) if by_merchant else None
+        # The hourly expiry comes some minutes after the window ends. A sale whose window
+        # ended just before the seed is expired a little early rather than left open, and
+        # still dated in the past like the rest of the history.
+        expiry = t0 + timedelta(days=timeline.policy.recovery_window_days, minutes=20)
+        latest = timeline.now - timedelta(minutes=10)
+        _plan_lost(timeline, order, when or min(expiry, latest), by_merchant=by_merchant)
+
+
+def _reason_for(timeline: Timeline, t0: datetime) -> str:
+    # Every reason shows up in the last week (open sales) and before it (settled ones);
+    # the rest follow the usual mix.
+    recent = timeline.now - t0 < timedelta(days=6)
+    pool = timeline.to_cover[recent]
+    if pool:
+        return pool.pop(timeline.rng.randrange(len(pool)))
+    return orders.pick_reason(timeline.rng)
+
+
+def _plan_recovery(timeline: Timeline, order, payment, t0, last, *, clicked: bool) -> None:
+    rng = timeline.rng
+    if clicked:
+        step = rng.choices([1, 2, 3], weights=[6, 3, 2])[0]
+        sent = timeline.sending_time(t0 + timedelta(hours=timeline.policy.email_delays[step - 1]))
+        click = sent + timedelta(minutes=rng.randint(4, 300))
+        paid = click + timedelta(minutes=rng.randint(3, 25))
+        if paid >= timeline.now:
+            return  # not yet: the sale stays open
+        timeline.at(click, lambda: _click(timeline, order, step, click), settles=True)
+        # Back through the link, the buyer pays in a new checkout: a new payment intent.
+        again = stripe.new_payment(rng)
+        timeline.at(
+            paid,
+            lambda: _stripe(timeline, events.stripe_success(rng, order, again, paid)),
+            settles=True,
+        )
+    else:
+        paid = last + timedelta(minutes=rng.randint(8, 60 * 30))
+        if paid >= timeline.now:
+            return
+        timeline.at(
+            paid,
+            lambda: _stripe(timeline, events.stripe_success(rng, order, payment, paid)),
+            settles=True,
+        )
+
+
+def _plan_lost(timeline: Timeline, order, when: datetime, *, by_merchant: bool) -> None:
+    if when < timeline.now:
+        actor = timeline.owner if by_merchant else None
+        timeline.at(when, lambda: _give_up(timeline, order, actor, when), settles=True)
+
+
+def _sale(timeline: Timeline, order) -> LostSale:
+    return LostSale.objects.for_storefront(timeline.storefront).get(key=f"order:{order.reference}")
+
+
+def _give_up(timeline: Timeline, order, actor, when: datetime) -> None:
+    # The merchant's "mark lost", or the hourly expiry (no actor) once the window passed.
+    sale = _sale(timeline, order)
+    if merchant.mark_lost(lost_sale=sale, actor=actor):
+        LostSale.objects.for_storefront(timeline.storefront).filter(pk=sale.pk).update(lost_at=when)
+
+
+def _click(timeline: Timeline, order, step: int, when: datetime) -> None:
+    sale = _sale(timeline, order)
+    recovery.record_click(sale)
+    LostSale.objects.for_storefront(timeline.storefront).filter(pk=sale.pk).update(
+        recovery_clicked_at=when
+    )
+    message = (
+        Message.objects.for_storefront(timeline.storefront)
+        .filter(idempotency_key=f"lost-sale:{sale.pk}:recovery:{step}", status="sent")
+        .first()
+    )
+    if message is not None:
+        outbox.esp_event(timeline, message, "clicked", when)
+
+
+def _stripe(timeline: Timeline, event: dict) -> None:
+    stored = timeline.store("stripe", event["id"], event["type"], event)
+    ingest.process_inbound_event(event_id=stored.pk)
