@@ -30,7 +30,7 @@ def deliver_due(timeline: Timeline, until: datetime) -> None:
     due = (
         Message.objects.for_storefront(timeline.storefront)
         .filter(status=Message.Status.SCHEDULED, next_attempt_at__lte=until)
-        .order_by("next_attempt_at")
+        .order_by("next_attempt_at", "pk")
     )
     for message in due:
         when = message.next_attempt_at

@@ -66,7 +66,9 @@ def flag_late(*, now: datetime | None = None) -> int:
 def _notify_flagged(ids: list[int], milestone: Milestone) -> None:
     # Only the parcels flagged just now: the sweep itself never loops over all shipments.
     policies: dict[int, ShipmentPolicy] = {}
-    for shipment in Shipment.unscoped.select_related("storefront").filter(pk__in=ids):
+    for shipment in (
+        Shipment.unscoped.select_related("storefront").filter(pk__in=ids).order_by("pk")
+    ):
         if shipment.storefront_id not in policies:
             policies[shipment.storefront_id] = ShipmentPolicy.for_storefront(shipment.storefront)
         milestones.notify(shipment, milestone, policies[shipment.storefront_id])
