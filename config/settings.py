@@ -192,6 +192,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
+# Beat, quiet while the broker is down: one warning, backoff, one line when it is back.
+CELERY_BEAT_SCHEDULER = "config.beat:QuietScheduler"
 CELERY_BEAT_SCHEDULE = {
     # `expires`: a run not started by the next tick is dropped, so a backlog never piles up.
     "send-due-messages": {

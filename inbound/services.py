@@ -9,6 +9,7 @@ from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
+from inbound import outage
 from inbound.models import InboundEvent
 from storefront_settings.models import AuditAction, Storefront
 from storefront_settings.services.audit import record
@@ -80,7 +81,10 @@ def dispatch(*, limit: int = DISPATCH_BATCH) -> int:
 
     The row's own state is the queue: the webhook request only inserts, so it answers as fast
     as one INSERT allows and never waits on the broker; if the broker is down, the rows wait
-    here and go as soon as it is back."""
+    here and go as soon as it is back. While it is down, the dispatcher tries it only once per
+    backoff delay (outage.BROKER), and stops at the first event it cannot send."""
+    if not outage.BROKER.may_try():
+        return 0
     with transaction.atomic():
         # Beat serves every tenant: crossing tenants is the point here.
         claimed = list(
@@ -92,19 +96,29 @@ def dispatch(*, limit: int = DISPATCH_BATCH) -> int:
         InboundEvent.unscoped.filter(pk__in=[pk for pk, _ in claimed]).update(
             enqueued_at=timezone.now()
         )
-    failed = [pk for pk, provider in claimed if not _send(pk, provider)]
-    if failed:
-        InboundEvent.unscoped.filter(pk__in=failed).update(enqueued_at=None)
-    return len(claimed) - len(failed)
+    sent = 0
+    for pk, provider in claimed:
+        if not _send(pk, provider):
+            break  # the broker is down: the others would fail the same way
+        sent += 1
+    if sent < len(claimed):
+        InboundEvent.unscoped.filter(pk__in=[pk for pk, _ in claimed[sent:]]).update(
+            enqueued_at=None
+        )
+    return sent
 
 
 def _send(event_pk: int, provider: str) -> bool:
-    """Send an event's processing task to the broker; False (logged) when the broker is down."""
+    """Send an event's processing task to the broker; False when the broker is down, or was a
+    moment ago (outage.BROKER reports the outage once, and its end)."""
+    if not outage.BROKER.may_try():
+        return False
     try:
         current_app.send_task(PROCESS_TASK, args=[event_pk, provider], retry=False)
     except Exception as error:  # noqa: BLE001 - any broker failure: tried again later
-        logger.warning("inbound event %s not enqueued: %s", event_pk, type(error).__name__)
+        outage.BROKER.failed(error)
         return False
+    outage.BROKER.succeeded()
     return True
 
 

@@ -171,12 +171,15 @@ def schedule_message():
     return schedule
 
 
-def reset_broker_connections():
+def reset_broker_connections(*, forget_outage: bool = True):
     """Drop the Celery app's broker connection pools, so the next send connects afresh (after
-    the broker URL changed, or a test worker shut the pools down)."""
+    the broker URL changed, or a test worker shut the pools down), and, unless told not to, the
+    outage this process remembers, so the next send is tried at once rather than after the
+    backoff delay (inbound.outage)."""
     from kombu import pools
 
     from config.celery import app
+    from inbound import outage
 
     if app._pool is not None:
         app._pool.force_close_all()
@@ -184,6 +187,17 @@ def reset_broker_connections():
     app.amqp._producer_pool = None
     # kombu keeps connection and producer pools per broker URL, process-wide.
     pools.reset()
+    if forget_outage:
+        outage.BROKER.forget()
+
+
+@pytest.fixture(autouse=True)
+def _broker_presumed_up():
+    """Each test starts with the broker presumed up: an outage that an earlier test in this
+    process simulated is not remembered (inbound.outage keeps it in the process)."""
+    from inbound import outage
+
+    outage.BROKER.forget()
 
 
 @pytest.fixture
