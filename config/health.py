@@ -1,5 +1,7 @@
 """GET /healthz: is this process able to reach its database and its broker?
 
+The answer's keys and status codes are what load balancers and docs/architecture.md expect;
+`?detail=1` adds the count of inbound events failed for ops (one count on a partial index).
 An outage is logged once when this process first sees it and once when it ends (inbound.outage),
 not on every probe."""
 
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
 from inbound import outage
+from inbound.selectors import failed_event_count
 
 BROKER_TIMEOUT_SECONDS = 2
 DATABASE = outage.Outage("database")
@@ -44,9 +47,10 @@ def broker_state() -> str:
 def healthz(request):
     checks = {"database": database_state(), "broker": broker_state()}
     healthy = all(state == "up" for state in checks.values())
-    response = JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    answer = {"status": "ok" if healthy else "unavailable", **checks}
+    if request.GET.get("detail"):
+        answer["failed_events"] = failed_event_count() if checks["database"] == "up" else None
+    response = JsonResponse(answer, status=200 if healthy else 503)
     # Django logs every 5xx answer as an error (django.utils.log.log_response), unless marked as
     # logged: this one is the expected answer while a dependency is down, and the outage itself
     # is logged once by inbound.outage, not on every probe.

@@ -244,6 +244,9 @@ CONNECTIONS = [
     "tracking.providers.generic",
 ]
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# A stored event whose processing failed this many times (a temporary error, retried with
+# backoff) is marked failed for ops; a permanent error (bad data) fails it at once.
+INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

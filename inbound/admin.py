@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.utils.text import Truncator
 
 from inbound import services
 from inbound.models import InboundEvent
 from storefront_settings.admin import TenantAdmin
+
+ERROR_PREVIEW = 80  # characters of the last error in the list; the event's page has all of it
 
 
 @admin.action(description="Replay the selected events (process them again from the stored body)")
@@ -18,9 +21,27 @@ def replay(modeladmin, request, queryset):
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(TenantAdmin):
-    list_display = ["received_at", "storefront", "provider", "event_type", "event_id", "status"]
-    list_filter = ["provider", "status", "event_type"]
-    search_fields = ["event_id", "event_type", "storefront__slug", "storefront__name"]
+    """Ops find the failed events under Status → Failed (first of the filters), with their
+    attempts and error in the list, and replay them once the cause is fixed."""
+
+    list_display = [
+        "received_at",
+        "storefront",
+        "provider",
+        "event_type",
+        "event_id",
+        "status",
+        "attempts",
+        "error",
+    ]
+    list_filter = ["status", "provider", "event_type"]
+    search_fields = [
+        "event_id",
+        "event_type",
+        "last_error",
+        "storefront__slug",
+        "storefront__name",
+    ]
     date_hierarchy = "received_at"
     actions = [replay]
     readonly_fields = [
@@ -40,3 +61,7 @@ class InboundEventAdmin(TenantAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Last error")
+    def error(self, event):
+        return Truncator(event.last_error).chars(ERROR_PREVIEW)

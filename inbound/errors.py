@@ -1,5 +1,8 @@
 import json
 
+from django.core.exceptions import ValidationError
+from django.db import DataError
+
 
 class VerificationError(Exception):
     """A webhook that must be refused: the message is a short reason, safe to return (4xx)."""
@@ -16,3 +19,17 @@ def json_object(payload: bytes) -> dict:
     if not isinstance(event, dict):
         raise VerificationError("body is not a JSON object")
     return event
+
+
+# Bad data, which no retry can fix: a ValueError from our own parsing (json, int(), a date), a
+# ValidationError from our validators (an address notifications' schedule() refuses), a DataError
+# for what PostgreSQL refuses as data (SQLSTATE class 22: a value too long or out of range, a NUL
+# in a string).
+PERMANENT_ERRORS = (ValueError, ValidationError, DataError)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether processing that raised `error` would fail again whatever the wait. A network
+    library's error that is also a ValueError (requests' JSONDecodeError for a truncated answer)
+    is an OSError too, and stays temporary."""
+    return isinstance(error, PERMANENT_ERRORS) and not isinstance(error, OSError)

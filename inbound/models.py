@@ -46,6 +46,13 @@ class InboundEvent(TenantModel):
                 condition=models.Q(status="received"),
                 name="inbound_event_pending",
             ),
+            # The events failed for ops: admin's list of them, and /healthz?detail=1's count,
+            # read from this index alone (inbound.selectors.failed_event_count).
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status="failed"),
+                name="inbound_event_failed",
+            ),
         ]
 
     def __str__(self):

@@ -3,13 +3,16 @@ dead worker or a lost message left behind."""
 
 import json
 import logging
+import random
 from datetime import datetime, timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from inbound import outage
+from inbound.errors import is_permanent
 from inbound.models import InboundEvent
 from storefront_settings.models import AuditAction, Storefront
 from storefront_settings.services.audit import record
@@ -20,7 +23,10 @@ logger = logging.getLogger(__name__)
 SWEEP_INTERVAL = timedelta(minutes=2)
 SWEEP_BATCH = 500
 DISPATCH_BATCH = 1000
-MAX_ATTEMPTS = 10
+# A temporary error is tried again after about 10 s, 20 s, 40 s, then every minute: under
+# SWEEP_INTERVAL, so the sweeper does not enqueue a second copy of an event waiting to be retried.
+RETRY_BASE_SECONDS = 10
+RETRY_CAP_SECONDS = 60
 # The task that processes one stored event by asking its connection's adapter (inbound.tasks).
 # Named here, where the events are sent to it, and given to the task as its name.
 PROCESS_TASK = "inbound.tasks.process_inbound_event"
@@ -180,12 +186,54 @@ def finish(event: InboundEvent, *, status: str, error: str = "") -> None:
     )
 
 
-def record_failure(event_id: int, error: Exception) -> None:
-    """Count a failed processing attempt; after MAX_ATTEMPTS the event is `failed` for ops."""
-    event = InboundEvent.unscoped.select_related("storefront").get(pk=event_id)
-    attempts = event.attempts + 1
-    InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk).update(
-        attempts=attempts,
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-        status=Status.FAILED if attempts >= MAX_ATTEMPTS else Status.RECEIVED,
-    )
+def record_failure(event_id: int, error: Exception) -> float | None:
+    """Count a failed processing attempt and say when to try again: in seconds, or None when
+    the event is not to be tried again.
+
+    A permanent error (bad data: inbound.errors.is_permanent) fails the event at once; any
+    other (a database or broker outage; a bug, which a fix and a replay mend) leaves it
+    `received` for a retry with backoff until settings.INBOUND_MAX_ATTEMPTS attempts have
+    failed. A failed event keeps its
+    error for ops (admin lists it with the replay action, /healthz?detail=1 counts it), and is
+    logged once, with its traceback, when it becomes failed. The retries are logged at debug:
+    Celery's worker already writes one line per retry, without a traceback."""
+    permanent = is_permanent(error)
+    with transaction.atomic():
+        event = (
+            InboundEvent.unscoped.select_for_update()
+            .filter(pk=event_id, status=Status.RECEIVED)
+            .first()
+        )
+        if event is None:
+            return None  # processed meanwhile (a duplicate delivery), or failed already
+        event.attempts += 1
+        event.last_error = f"{type(error).__name__}: {error}"[:2000]
+        failed = permanent or event.attempts >= settings.INBOUND_MAX_ATTEMPTS
+        # Retried: the sweeper counts SWEEP_INTERVAL from this attempt, not from the first.
+        event.enqueued_at = timezone.now()
+        if failed:
+            event.status, event.processed_at = Status.FAILED, event.enqueued_at
+        event.save(
+            update_fields=["attempts", "last_error", "enqueued_at", "status", "processed_at"]
+        )
+    if failed:
+        logger.error(
+            "inbound event %s (%s %s) failed after %d attempt(s)%s: %s",
+            event.pk,
+            event.provider,
+            event.event_id,
+            event.attempts,
+            ", a permanent error" if permanent else "",
+            event.last_error,
+            exc_info=error,
+        )
+        return None
+    logger.debug("inbound event %s: attempt %d failed: %s", event.pk, event.attempts, error)
+    return retry_delay(event.attempts)
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter after `attempts` failed attempts: about 10 s, 20 s, 40 s,
+    then a minute."""
+    delay = min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
