@@ -31,7 +31,8 @@ class CheckpointSerializer(serializers.ModelSerializer):
 class ShipmentSerializer(serializers.ModelSerializer):
     carrier = serializers.ChoiceField(choices=Carrier.choices, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True)
-    buyer_email = serializers.EmailField()
+    # The model's 254 characters (RFC 5321): a longer address is a 400, not a database error.
+    buyer_email = serializers.EmailField(max_length=254)
     items = serializers.ListField(child=serializers.JSONField(), required=False)
     stalled = serializers.BooleanField(read_only=True)
     late = serializers.BooleanField(read_only=True)

@@ -28,6 +28,15 @@ class LostSale(TenantModel):
     order_reference = models.CharField(max_length=200, blank=True)
     provider = models.CharField(max_length=20, choices=connections.choices)
     buyer_email = models.EmailField(blank=True)
+    # The address the provider gave when no email can be sent to it (a quoted local part with
+    # spaces…), kept as given for the merchant; buyer_email stays empty, so the sale counts as
+    # unreachable like one without an address. Cleared when a later event brings a valid one.
+    invalid_buyer_email = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The address the provider gave, when it is not one an email can be sent to "
+        "(buyer_email is then empty)",
+    )
     buyer_name = models.CharField(max_length=200, blank=True)
     buyer_phone = models.CharField(max_length=40, blank=True)
     amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Minor units")

@@ -21,7 +21,7 @@ REQUIRED = ("order_reference", "buyer_email", "tracking_number")
 
 class ShipmentRow(forms.Form):
     order_reference = forms.CharField(max_length=200)
-    buyer_email = forms.EmailField()
+    buyer_email = forms.EmailField(max_length=254)  # the model's (RFC 5321)
     tracking_number = forms.CharField(max_length=64)
     buyer_name = forms.CharField(max_length=200, required=False)
     language = forms.ChoiceField(choices=[("", ""), *Language.choices], required=False)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template import TemplateDoesNotExist
@@ -20,6 +21,20 @@ Status = Message.Status
 
 def normalise_email(address: str) -> str:
     return address.strip().lower()
+
+
+def is_valid_address(address: str) -> bool:
+    """Whether schedule() takes this address: valid for Django's validator, and within the 254
+    characters of RFC 5321 (Message.to). An address that came from outside (a provider's event)
+    is checked first, and one refused is kept aside rather than fail its whole transaction."""
+    address = normalise_email(address)
+    if len(address) > Message._meta.get_field("to").max_length:
+        return False
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
 
 
 def schedule(

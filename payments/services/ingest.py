@@ -10,6 +10,7 @@ ON CONFLICT DO NOTHING), a payment's fields follow the newest event by the provi
 time, and a success is final, so any order of the same events gives the same state.
 """
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -25,6 +26,8 @@ from payments.signals import PaymentSignal, SignalKind
 from storefront_settings import connections
 from storefront_settings.models import RecoveryPolicy, Storefront
 from storefront_settings.tenancy import lock_keys
+
+INVALID_EMAIL_KEPT = LostSale._meta.get_field("invalid_buyer_email").max_length
 
 
 def process_inbound_event(*, event_id: int) -> str:
@@ -46,13 +49,19 @@ def process_inbound_event(*, event_id: int) -> str:
 def apply_signal(
     *, storefront: Storefront, signal: PaymentSignal, inbound_event: InboundEvent | None = None
 ) -> Payment:
+    # An address no email can go to (a quoted local part with spaces…) is bad data no retry
+    # fixes: the payment and its sale are recorded without it (the sale is unreachable, its
+    # merchant alert still goes out), and the sale keeps it as given for the merchant to see.
+    invalid_email = ""
+    if signal.buyer_email and not outbox.is_valid_address(signal.buyer_email):
+        invalid_email, signal = signal.buyer_email, replace(signal, buyer_email="")
     references = [signal.payment_id, *signal.related_ids]
     _lock(storefront, signal.provider, references)
     payment = _payment_for(storefront, signal, references)
     if signal.kind == SignalKind.SUCCEEDED:
         _record_success(payment, signal)
     else:
-        _record_failure(payment, signal, inbound_event)
+        _record_failure(payment, signal, inbound_event, invalid_email)
     return payment
 
 
@@ -107,7 +116,9 @@ def _take_details(target, signal: PaymentSignal, *, newer: bool) -> list[str]:
     return changed
 
 
-def _record_failure(payment: Payment, signal: PaymentSignal, inbound_event) -> None:
+def _record_failure(
+    payment: Payment, signal: PaymentSignal, inbound_event, invalid_email: str
+) -> None:
     storefront = payment.storefront
     reason = classify(signal.provider, signal.codes, signal.kind)
     PaymentAttempt.objects.bulk_create(
@@ -147,7 +158,7 @@ def _record_failure(payment: Payment, signal: PaymentSignal, inbound_event) -> N
             changed.append("lost_sale")
         if changed:
             payment.save(update_fields=[*set(changed), "updated_at"])
-        _refresh_lost_sale(lost_sale, signal)
+        _refresh_lost_sale(lost_sale, signal, invalid_email)
     if lost_sale.status == LostSale.Status.OPEN:
         # Idempotent (one key per sale and step, per sale and member): a later event that
         # brings the buyer's address schedules what an earlier one could not.
@@ -204,7 +215,7 @@ def _recover_if_already_paid(lost_sale: LostSale, payment: Payment) -> None:
         _mark_recovered(lost_sale, amount=success.amount, at=success.succeeded_at)
 
 
-def _refresh_lost_sale(lost_sale: LostSale, signal: PaymentSignal) -> None:
+def _refresh_lost_sale(lost_sale: LostSale, signal: PaymentSignal, invalid_email: str) -> None:
     """Recompute the sale from its attempts: the same whatever order the events came in."""
     attempts = PaymentAttempt.objects.for_storefront(lost_sale.storefront).filter(
         payment__lost_sale=lost_sale
@@ -217,6 +228,10 @@ def _refresh_lost_sale(lost_sale: LostSale, signal: PaymentSignal) -> None:
     lost_sale.codes = newest.codes
     newer = signal.occurred_at >= newest.occurred_at
     _take_details(lost_sale, signal, newer=newer)
+    if lost_sale.buyer_email:
+        lost_sale.invalid_buyer_email = ""  # a valid address came: the invalid one is moot
+    elif invalid_email and (newer or not lost_sale.invalid_buyer_email):
+        lost_sale.invalid_buyer_email = invalid_email[:INVALID_EMAIL_KEPT]
     if signal.recovery_url and (newer or not lost_sale.recovery_url):
         lost_sale.recovery_url = signal.recovery_url
     lost_sale.save()

@@ -29,7 +29,10 @@ def display_date(value: date | None, locale: str) -> str:
 def notify(shipment: Shipment, milestone: Milestone, policy: ShipmentPolicy | None = None) -> bool:
     """Schedule a milestone email, at most once per shipment and milestone, per policy."""
     storefront = shipment.storefront
-    if not shipment.buyer_email:
+    # No address, or one no email can go to (the API and the import refuse one, but
+    # create_shipment() itself does not check): nothing to send, and the shipment is recorded
+    # and the carrier's news applied all the same, where schedule()'s refusal would undo them.
+    if not shipment.buyer_email or not outbox.is_valid_address(shipment.buyer_email):
         return False
     policy = policy or ShipmentPolicy.for_storefront(storefront)
     if milestone not in policy.milestones:
