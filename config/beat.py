@@ -9,10 +9,15 @@ only once per backoff delay meanwhile, and logs once when it is back.
 import logging
 
 from celery.beat import PersistentScheduler, ScheduleEntry
+from kombu.exceptions import OperationalError
 
 from inbound import outage
 
 logger = logging.getLogger(__name__)
+
+# What kombu raises when it cannot reach the broker (it wraps the transport's errors), and the
+# socket's own errors.
+BROKER_DOWN = (OperationalError, OSError)
 
 
 class QuietScheduler(PersistentScheduler):
@@ -31,10 +36,16 @@ class QuietScheduler(PersistentScheduler):
         logger.info("Scheduler: Sending due task %s (%s)", entry.name, entry.task)
         try:
             self.apply_async(entry, producer=producer, advance=False)
-        except Exception as error:  # noqa: BLE001 - any failure to send: the broker is down
-            # Celery wraps the broker's error in a SchedulingError (Scheduler.apply_async): the
-            # one it raised while handling the broker's is the one worth naming.
-            outage.BROKER.failed(error.__context__ or error)
+        except Exception as error:  # noqa: BLE001 - Celery's own handler catches any error too
+            # Celery wraps the error in a SchedulingError (Scheduler.apply_async): the one it
+            # raised while handling the broker's is the one worth naming.
+            cause = error.__context__ or error
+            if not isinstance(cause, BROKER_DOWN):
+                # Not the broker (an entry that cannot be sent): logged as Celery does, and the
+                # other entries go on.
+                logger.exception("Message Error: %s", error)
+                return
+            outage.BROKER.failed(cause)
             self._missed[entry.name] = entry
             return
         outage.BROKER.succeeded()

@@ -191,3 +191,23 @@ def test_healthz_names_the_broker_while_it_is_down_and_logs_it_once(client, brok
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz").status_code == 200
     assert logged(caplog) == [("inbound.outage", "INFO", "broker reachable again after 5 s")]
+
+
+@pytest.mark.django_db
+def test_beat_logs_an_entry_it_cannot_send_as_celery_does_without_backing_off(tmp_path, caplog):
+    scheduler = QuietScheduler(app=app, schedule_filename=str(tmp_path / "schedule"))
+    try:
+        broken = scheduler.Entry(
+            name="broken", task="inbound.tasks.dispatch", args=(object(),), app=app
+        )
+        with caplog.at_level(logging.INFO):
+            scheduler.apply_entry(broken)  # its argument cannot be serialised: not the broker
+        [error] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert (error.name, error.levelname, error.exc_info is not None) == (
+            "config.beat",
+            "ERROR",
+            True,
+        )
+        assert outage.BROKER.may_try()  # the broker is not taken for down
+    finally:
+        scheduler.close()
