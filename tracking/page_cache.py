@@ -1,26 +1,29 @@
 """The buyer's tracking page kept rendered in the cache, one entry per version of what it shows:
 an update makes a new key, so nothing ever has to find and delete an entry.
 
-The key is the shipment's id, the page's language and a digest of everything that makes the
-page's bytes:
+The key is the shipment's id and a digest of everything that makes the page's bytes:
 
-- the shipment's row, every column: its status, dates and description; the stalled and late
-  flags, which the watchers set with a raw UPDATE (tracking.services.watch); its page token; and
+- the shipment's row, every column: its status, dates and description, its language, the
+  stalled and late flags (which the watchers set with a raw UPDATE), its page token, and
   updated_at, which every save moves. Checkpoints are not in the row, but nothing writes one
-  without saving its shipment in the same transaction (tracking.services.ingest.apply_signal),
-  so an entry never holds older checkpoints than its key says;
-- the storefront's row, every column: brand, legal identity, language, time zone, however they
-  were changed (dashboard settings, admin, a queryset update). The model has no updated_at,
-  and nothing here needs one;
+  without saving its shipment in the same transaction (tracking.services.ingest.apply_signal);
+- the storefront's row, every column: name, brand, legal identity, language, time zone, however
+  they were changed (dashboard settings, admin, a queryset update); the model has no
+  updated_at, and nothing here needs one;
 - the release: the templates, the translation catalogs, the stylesheet's hashed name, and the
   modules that name statuses and carriers.
 
-Both rows come with the one indexed query that finds the shipment by its token
-(tracking.services.links.shipment_for_page, select_related), so a hit costs that query and one
-cache read; a revoked or unknown token finds no shipment and is a 404 before the cache is asked.
-Whole rows rather than a list of the fields the templates read: a field added to the page later
-cannot be forgotten here, and a change to a column the page does not show costs one render. An
-entry for an old version is never read again and expires after PAGE_SECONDS.
+The two rows' digests are PostgreSQL's (md5 of each row's text), read by the one indexed query
+that finds the shipment by its token (tracking.services.links.page_version): a hit costs that
+query and one cache read, and loads no model; a revoked or unknown token finds no row and is a
+404 before the cache is asked. Whole rows rather than a list of the fields the templates read:
+a field added to the page later cannot be forgotten here, and a change to a column the page does
+not show costs one render. The page's language follows from the two rows (the buyer's, or the
+shop's), so each language has its own entry. An entry for an old version is never read again
+and expires after PAGE_SECONDS.
+
+Rendered after its version was read, an entry may hold newer news than its key says, never
+older: the checkpoints and the row that names them are committed together.
 
 The Content-Security-Policy nonce is new in every response: an entry holds the page cut at its
 nonce, and each response is joined with its own. The nonce is 16 random bytes, so it occurs in
@@ -29,7 +32,6 @@ the page only where the templates put it.
 
 import functools
 import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -41,7 +43,7 @@ from django.templatetags.static import static
 from redis.exceptions import RedisError
 
 from tracking import carriers, statuses
-from tracking.models import Shipment
+from tracking.services.links import PageVersion
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +57,10 @@ WORDING_MODULES = (statuses, carriers)
 STYLESHEET = "css/buyer.css"
 
 
-def key(shipment: Shipment, locale: str) -> str:
-    """The cache key of this shipment's page, as it is now, in `locale`."""
-    rows = [_row(shipment), _row(shipment.storefront)]
-    digest = hashlib.sha256(json.dumps([release(), locale, rows], default=str).encode())
-    return f"tracking:page:{shipment.pk}:{locale}:{digest.hexdigest()}"
+def key(version: PageVersion) -> str:
+    """The cache key of the page of this version of a shipment and its storefront."""
+    digest = hashlib.sha256(f"{release()}:{version.rows_digest}".encode()).hexdigest()
+    return f"tracking:page:{version.shipment_id}:{digest}"
 
 
 def get(key: str, nonce: str) -> bytes | None:
@@ -87,10 +88,6 @@ def release() -> str:
     # link in the page.
     digest.update(static(STYLESHEET).encode())
     return digest.hexdigest()
-
-
-def _row(instance) -> list:
-    return [getattr(instance, field.attname) for field in instance._meta.concrete_fields]
 
 
 class _Reachability:

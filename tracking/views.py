@@ -16,17 +16,25 @@ LOOKUP_RATE = "10/m"
 
 
 def page(request, token):
-    shipment = links.shipment_for_page(token)
-    if shipment is None:
+    version = links.page_version(token)
+    if version is None:
         # Altered, guessed, revoked or another storefront's: all the same 404, never a cached
         # page (the token is looked up on every request; tracking.page_cache).
         raise Http404("No such shipment.")
     nonce = str(request.csp_nonce)
-    key = page_cache.key(shipment, shipment.locale)
+    key = page_cache.key(version)
     content = page_cache.get(key, nonce)
     if content is not None:
         response = HttpResponse(content)
     else:
+        shipment = (
+            Shipment.objects.for_storefront(version.storefront_id)
+            .select_related("storefront")
+            .filter(pk=version.shipment_id)
+            .first()
+        )
+        if shipment is None:
+            raise Http404("No such shipment.")  # deleted a moment ago
         # The buyer reads times in the shop's time zone, in their own language.
         with translation.override(shipment.locale), timezone.override(shipment.storefront.zone):
             response = render(
