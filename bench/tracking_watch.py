@@ -1,4 +1,4 @@
-"""Benchmark: the stalled/late sweep and the buyer's tracking page, over a million shipments.
+"""Benchmark: the stalled/late sweep over a million shipments.
 
 What it measures, on N shipments (default one million) across S storefronts (default 100):
 
@@ -23,19 +23,14 @@ What it measures, on N shipments (default one million) across S storefronts (def
    plan's node lines are printed, and whether the partial index is used. For flag_stalled a
    what-if variant is explained too (see "What-if" in the output): the same statement with an
    extra, equivalent, index-friendly bound `last_news_at < T − (smallest stalled_days)`.
-2. The buyer's tracking page `GET /t/<token>/` (tracking.views.page: token check, shipment and
-   storefront in one query, its newest checkpoints, the template in the buyer's language) on
-   gunicorn, against `GET /healthz` (a database SELECT 1 and a broker ping) on the same server,
-   at 16 and at 64 concurrent clients: requests/second, p50 / p99 latency, page / healthz.
-   A sample of --sample shipments (default 2,000) gets 5 to 8 checkpoints each; their tokens
-   (Shipment.page_token, loaded with the rows) are read beforehand; each measurement is
-   --requests GETs (default 4,000: every token twice, shuffled), stopped at --max-seconds.
-   Every response must be a 200, and every page must show its parcel's tracking number.
 
-How: the production settings (DEBUG off, secrets given bench-only defaults by bench/common.py,
-plain HTTP on loopback, so SECURE_SSL_REDIRECT is off and ALLOWED_HOSTS is 127.0.0.1) with the
-embedded PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script refuses to start
-with less than 3 GB free where the embedded PostgreSQL keeps its data. It makes a throwaway
+The buyer's tracking page is measured on the same data by bench/tracking_page.py, which builds
+them with this module's Plan, create_storefronts and load: a sample of --sample shipments
+(default 2,000) gets 5 to 8 checkpoints each, the parcels whose pages it reads.
+
+How: the production settings (DEBUG off, secrets given bench-only defaults by bench/common.py)
+with the embedded PostgreSQL and Redis, or DATABASE_URL / REDIS_URL if set. The script refuses
+to start with less than 3 GB free where the embedded PostgreSQL keeps its data. It makes a throwaway
 database with Django's test-database machinery (`aftersale_bench_tracking`, migrated from
 scratch) and drops it at the end, even on error; the demo's data is never read or touched. The
 storefronts are made with the ORM (each with its default ShipmentPolicy: stalled after 3 days,
@@ -45,34 +40,25 @@ ANALYZE.
 The mix: 60 % delivered, 25 % in transit, 5 % out for delivery, 5 % label created, 2 %
 exception, 1 % failed attempt, 1 % ready for pickup, 0.5 % returned, 0.5 % expired; promised
 dates within ±10 days of T; every buyer has an email address. T is today 00:30 UTC, so that
-"late" (promised date before T's date) has just moved on a day. gunicorn (sync workers,
-2 × CPUs + 1 unless --workers says otherwise) serves bench/wsgi.py (the project's app and
-URLconf, on the throwaway database and a temporary STATIC_ROOT) on 127.0.0.1 and a free port,
-and is stopped at the end. The load generator is in this process: one thread per client, each
-with its own http.client connection (gunicorn's sync workers close the connection after each
-response, so every request opens a new TCP connection on loopback, for both endpoints alike);
-each endpoint first gets 200 untimed requests. The database, gunicorn and load-generator code
-is bench/common.py's, shared with bench/webhook_ingest.py.
+"late" (promised date before T's date) has just moved on a day. The database code is
+bench/common.py's.
 
 Run from the project root:
 
     .venv/bin/python bench/tracking_watch.py [--shipments N] [--storefronts S] [--rounds R]
-        [--warmup W] [--requests N] [--sample N] [--workers N] [--max-seconds S] [--json]
+        [--warmup W] [--sample N] [--json]
 
-The default run takes about 3 minutes on 2 CPUs; `--shipments 20000` under one. It prints a
+The default run takes about 2 minutes on 2 CPUs; `--shipments 20000` under one. It prints a
 plain-text table (or one JSON object with --json, every round included), with the CPU count,
-Python, Django, gunicorn and PostgreSQL versions and the load average at the start: the load
-generator, gunicorn and PostgreSQL share the machine's CPUs, and the embedded servers are
-shared with other work under .data/. Progress goes to stderr. It exits with status 1 if a sweep
-flags other than the parcels arranged, or schedules other than one email each, or if a
-response is not a 200.
+Python, Django and PostgreSQL versions and the load average at the start: the embedded servers
+are shared with other work under .data/. Progress goes to stderr. It exits with status 1 if a
+sweep flags other than the parcels arranged, or schedules other than one email each.
 """
 
 import argparse
 import base64
 import datetime
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -80,7 +66,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -93,8 +78,6 @@ from bench.common import BenchError, log  # noqa: E402
 
 BENCH_DATABASE = "aftersale_bench_tracking"
 MIN_FREE_BYTES = 3 * 1024**3
-CONCURRENCIES = (16, 64)
-WARMUP_REQUESTS = 200
 SEED = 20261125
 DUE_SHARE = 0.001  # of the shipments: newly stalled, and as many newly late, per sweep
 ALREADY_STALLED_SHARE = 0.15  # of the moving parcels: flagged by an earlier sweep
@@ -684,51 +667,13 @@ def summarise_sweeps(measured: list[dict]) -> dict:
 
 def collect_static(static_root: Path) -> None:
     """What production's build does (the Dockerfile): collectstatic, here into a temporary
-    STATIC_ROOT, since the buyer's pages need the manifest of the hashed file names."""
+    STATIC_ROOT, since the buyer's pages need the manifest of the hashed file names (for
+    bench/tracking_page.py and bench/overview.py)."""
     from django.conf import settings
     from django.core.management import call_command
 
     settings.STATIC_ROOT = str(static_root)
     call_command("collectstatic", interactive=False, verbosity=0)
-
-
-# --- requests ---------------------------------------------------------------------------------
-
-
-def page_requests(plan: Plan, count: int) -> list[common.Request]:
-    """`count` GETs of the sampled parcels' pages (each parcel in turn, shuffled), with the
-    bytes each page must contain: its tracking number."""
-    from tracking.models import Shipment
-
-    shipments = Shipment.unscoped.filter(pk__in=[i + 1 for i in plan.sample]).only(
-        "id", "page_token", "tracking_number"
-    )
-    pages = [
-        common.Request("GET", f"/t/{s.page_token}/", s.tracking_number.encode())
-        for s in shipments.iterator()
-    ]
-    if len(pages) != len(plan.sample):
-        raise BenchError(f"{len(pages)} sampled shipments found, expected {len(plan.sample)}")
-    requests = list(itertools.islice(itertools.cycle(pages), count))
-    plan.rng.shuffle(requests)
-    return requests
-
-
-def run_http(args, plan: Plan, port: int, log_path: Path) -> list[dict]:
-    pages = page_requests(plan, args.requests)
-    health = [common.Request("GET", "/healthz", b'"ok"')] * args.requests
-    endpoints = {"page": pages, "healthz": health}
-    for name, requests in endpoints.items():
-        common.warm_up(port, name, requests[:WARMUP_REQUESTS], args.max_seconds, log_path)
-    measured = []
-    for concurrency in CONCURRENCIES:
-        # healthz first at one concurrency, the page first at the other: drift is shared.
-        order = ("page", "healthz") if concurrency == CONCURRENCIES[0] else ("healthz", "page")
-        for name in order:
-            label = f"concurrency {concurrency}, {name}"
-            outcome = common.measure(port, endpoints[name], concurrency, args.max_seconds, label)
-            measured.append({"concurrency": concurrency, "endpoint": name, **outcome})
-    return measured
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -805,25 +750,6 @@ def print_table(result: dict) -> None:
         print(f"EXPLAIN ANALYZE {title}: {used} {e['index']}, {e['execution_ms']:.1f} ms")
         for line in e["node_lines"]:
             print(f"    {line[:150]}")
-    print()
-    print(
-        f"{'conc':>4}  {'endpoint':<12}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
-        f"{'max ms':>7}  {'requests':>8}  {'non-200':>7}  {'client CPU':>10}"
-    )
-    for m in result["http"]:
-        endpoint = "/t/<token>/" if m["endpoint"] == "page" else "/healthz"
-        print(
-            f"{m['concurrency']:>4}  {endpoint:<12}  {m['per_second']:>7.1f}  "
-            f"{m['p50_ms']:>7.1f}  {m['p99_ms']:>7.1f}  {m['max_ms']:>7.1f}  "
-            f"{m['requests']:>8}  {m['failures']:>7}  "
-            f"{m['client_cpu_seconds'] / m['seconds']:>10.0%}"
-        )
-    for concurrency, ratio in result["page_to_healthz"].items():
-        print(f"page / healthz at {concurrency}: {ratio:.0%} of the requests/second")
-    print(
-        f"(pages of {result['sample']:,} parcels with 5 to 8 checkpoints each; client CPU: the "
-        "load generator's CPU time / wall time, on the same CPUs as gunicorn and PostgreSQL)"
-    )
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -835,15 +761,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storefronts", type=int, default=100, help="storefronts to spread over")
     parser.add_argument("--rounds", type=int, default=5, help="timed sweep rounds")
     parser.add_argument("--warmup", type=int, default=1, help="untimed sweep rounds first")
-    parser.add_argument("--requests", type=int, default=4000, help="GETs per measurement")
     parser.add_argument("--sample", type=int, default=2000, help="parcels with checkpoints")
-    common.add_server_arguments(parser, max_seconds_help="time cap of one load run")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.shipments < 5000 or args.storefronts < 1 or args.sample < 1:
         parser.error("--shipments must be at least 5000, --storefronts and --sample at least 1")
-    if min(args.rounds, args.requests, args.workers) < 1 or args.warmup < 0:
-        parser.error("--rounds, --requests and --workers must be at least 1, --warmup at least 0")
+    if args.rounds < 1 or args.warmup < 0:
+        parser.error("--rounds must be at least 1, --warmup at least 0")
 
     load_average = os.getloadavg()
     try:
@@ -851,19 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as error:
         print(f"benchmark refused: {error}", file=sys.stderr)
         return 1
-    port = common.free_port()
-    common.server_environment(port)
-    common.setup_django_on_loopback()
+    common.setup_django()
 
     now = sweep_time()
     log(f"{free / 1024**3:.0f} GB free under {data_dir}")
     try:
-        with (
-            common.throwaway_database(BENCH_DATABASE, verbose=True) as database,
-            tempfile.TemporaryDirectory(prefix="tracking-watch-") as folder,
-        ):
-            log_path = Path(folder) / "gunicorn.log"
-            machine = common.machine_facts(load_average, args.workers, shared_buffers=True)
+        with common.throwaway_database(BENCH_DATABASE, verbose=True):
+            machine = common.machine_facts(load_average, shared_buffers=True)
             storefront_ids = create_storefronts(args.storefronts)
             plan = Plan(args.shipments, args.sample)
             log(f"loading {args.shipments:,} shipments (COPY)")
@@ -875,48 +793,29 @@ def main(argv: list[str] | None = None) -> int:
             explained = explain_sweeps(now)
             log(f"sweeps: {args.warmup} warm-up + {args.rounds} rounds, {plan.due} due each")
             measured = run_sweeps(plan, now, args.rounds, args.warmup)
-            static_root = Path(folder) / "static"
-            collect_static(static_root)
-            bench_env = {
-                "AFTERSALE_BENCH_DATABASE": database,
-                "AFTERSALE_BENCH_STATIC_ROOT": str(static_root),
-            }
-            server = common.start_server(port, args.workers, log_path, bench_env)
-            try:
-                common.wait_until_up(server, port, log_path)
-                http_measured = run_http(args, plan, port, log_path)
-            finally:
-                common.stop_server(server)
     except BenchError as error:
         return common.fail(error)
 
-    rates = {(m["concurrency"], m["endpoint"]): m["per_second"] for m in http_measured}
     result = {
-        "benchmark": "tracking.services.watch.flag_stalled/flag_late and GET /t/<token>/",
+        "benchmark": "tracking.services.watch.flag_stalled/flag_late",
         "storefronts": args.storefronts,
         "sweep_at": now.isoformat(),
         "due_per_sweep": plan.due,
         "rounds": args.rounds,
         "warmup": args.warmup,
-        "requests": args.requests,
         "sample": len(plan.sample),
-        "max_seconds": args.max_seconds,
         "machine": machine,
         "data": data,
         "sweeps": summarise_sweeps(measured),
         "sweep_rounds": measured,
         "explain": explained,
-        "http": http_measured,
-        "page_to_healthz": {
-            str(c): rates[(c, "page")] / rates[(c, "healthz")] for c in CONCURRENCIES
-        },
     }
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
         print_table(result)
 
-    return common.report_problems(common.failed_requests(http_measured))
+    return 0
 
 
 if __name__ == "__main__":

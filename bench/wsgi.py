@@ -1,4 +1,4 @@
-"""WSGI entry point of the HTTP benchmarks (bench/webhook_ingest.py, bench/tracking_watch.py).
+"""WSGI entry point of the HTTP benchmarks (webhook_ingest.py, tracking_page.py, overview.py).
 
     AFTERSALE_BENCH_DATABASE=NAME .venv/bin/gunicorn bench.wsgi:application \
         --bind 127.0.0.1:PORT --no-control-socket
@@ -17,8 +17,8 @@ variable is set (bench/common.py's start_server sets them from the benchmark's a
   worker reads, and that the benchmark deletes at the end (webhook_ingest).
 - AFTERSALE_BENCH_STATIC_ROOT replaces STATIC_ROOT: production serves the output of
   collectstatic (the Dockerfile runs it; the pages' {% static %} tags need its manifest), which
-  tracking_watch makes in a temporary folder rather than under DATA_DIR. WhiteNoise and the
-  storage read STATIC_ROOT when the application is built, below.
+  tracking_page and overview make in a temporary folder rather than under DATA_DIR. WhiteNoise
+  and the storage read STATIC_ROOT when the application is built, below.
 """
 
 import os
