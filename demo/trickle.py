@@ -139,13 +139,20 @@ def _new_failure(storefront, rng, now) -> DemoEvent:
     return _stripe(storefront, event, order.reference)
 
 
-def _open_sale(storefront, *, reachable: bool = False) -> LostSale | None:
+def _pick(rng: random.Random, rows):
+    """One row drawn by the trickle's own generator (not the database's random order), so a
+    seeded trickle makes the same choices every time."""
+    pks = list(rows.order_by("pk").values_list("pk", flat=True))
+    return rows.get(pk=rng.choice(pks)) if pks else None
+
+
+def _open_sale(storefront, rng: random.Random, *, reachable: bool = False) -> LostSale | None:
     sales = LostSale.objects.for_storefront(storefront).filter(
         status=LostSale.Status.OPEN, provider="stripe"
     )
     if reachable:
         sales = sales.exclude(buyer_email="").exclude(reason__in=sorted(MERCHANT_ONLY))
-    return sales.order_by("?").first()
+    return _pick(rng, sales)
 
 
 def _order_of(sale: LostSale) -> orders.Order:
@@ -165,7 +172,7 @@ def _payment_intent(sale: LostSale) -> str:
 
 def _another_attempt(storefront, rng, now) -> DemoEvent | None:
     """The buyer of an open sale tries again, and fails again."""
-    sale = _open_sale(storefront)
+    sale = _open_sale(storefront, rng)
     intent = sale and _payment_intent(sale)
     if not intent:
         return None
@@ -180,7 +187,7 @@ def _another_attempt(storefront, rng, now) -> DemoEvent | None:
 def _recovery(storefront, rng, now) -> DemoEvent | None:
     """An open sale is paid in the end, half the time right after the buyer opened the link in
     a recovery email."""
-    sale = _open_sale(storefront, reachable=True)
+    sale = _open_sale(storefront, rng, reachable=True)
     if sale is None:
         return None
     click = ""
@@ -207,7 +214,7 @@ def _parcel_update(storefront, rng, now) -> DemoEvent | None:
     if moving.count() < MOVING_POOL and rng.random() < 0.5:
         shipment = _ship_new_order(storefront, rng, now)
     else:
-        shipment = moving.order_by("?").first()
+        shipment = _pick(rng, moving)
     if shipment is None:
         return None
     source = events.source_for(shipment.carrier)
