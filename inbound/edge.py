@@ -23,8 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from inbound import services
 from inbound.errors import VerificationError
 from storefront_settings import connections
+from storefront_settings.edge_cache import edge_cache
 from storefront_settings.models import Storefront
-from storefront_settings.selectors import active_provider_secrets
 
 MAX_BODY = 1024 * 1024
 
@@ -47,7 +47,8 @@ def read_body(request) -> bytes | JsonResponse:
 
 
 def storefront_or_404(public_id: str) -> Storefront:
-    storefront = Storefront.objects.filter(public_id=public_id).first()
+    # Cached in the process for a few seconds, as are the secrets (edge_cache says how fresh).
+    storefront = edge_cache.storefront(public_id)
     if storefront is None:
         raise Http404("No such storefront.")
     return storefront
@@ -128,7 +129,7 @@ class WebhookView(View):
         body = read_body(request)
         if isinstance(body, JsonResponse):
             return body
-        secrets = active_provider_secrets(storefront=storefront, provider=connection.key)
+        secrets = edge_cache.active_secrets(storefront, connection.key)
         try:
             payload = adapter.verify(body, request.headers, secrets)
             events = adapter.events(storefront, body, payload)
