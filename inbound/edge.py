@@ -4,7 +4,11 @@ name the events in it, store each raw, answer as the source expects.
 
 Nothing is processed here (a worker does that from the stored row), so the source gets its 2xx
 in milliseconds, and a bad request stores nothing. No transaction wraps the view: each stored
-event is committed before the response; dispatch() hands it to a worker.
+event is committed before the response; dispatch() hands it to a worker. The storefront and its
+secrets come from the process's cache (storefront_settings.edge_cache, which says how soon a
+revoked secret is refused), and /webhooks/ is served with a short middleware stack
+(config.webhook_stack): once the cache is warm, the INSERT is the request's one statement
+besides the connection pool's health check.
 
 A source is one connection (storefront_settings.connections): its package declares a
 WebhookAdapter, next to the source's parsing code, as django-anymail's AnymailBaseWebhookView
@@ -47,7 +51,6 @@ def read_body(request) -> bytes | JsonResponse:
 
 
 def storefront_or_404(public_id: str) -> Storefront:
-    # Cached in the process for a few seconds, as are the secrets (edge_cache says how fresh).
     storefront = edge_cache.storefront(public_id)
     if storefront is None:
         raise Http404("No such storefront.")

@@ -2,8 +2,9 @@
 storefront by its public id, and a connection's active signing secrets, decrypted.
 
 Uncached, these cost a webhook two queries (with their ORM compilation) and a Fernet decryption
-per secret before its one INSERT: about half of the request's time in a profile of the edge
-under gunicorn (bench/README.md, webhook_ingest.py). They change rarely; webhooks come in bursts.
+per secret before its one INSERT: over a third of its time and more than half of its CPU in a
+profile of the edge under gunicorn (bench/README.md, webhook_ingest.py). They change rarely;
+webhooks come in bursts.
 
 How fresh the cache is, which is what a revoked secret depends on:
 
