@@ -61,7 +61,7 @@ def revoke_elsewhere(provider_secret: ProviderSecret) -> None:
     module.publish_change()
 
 
-# --- one process ------------------------------------------------------------------------------
+# --- one process --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_an_unknown_public_id_is_looked_up_every_time(client, alpha):
     assert deliver(client, ghost, "evt_1", NEW_SECRET).status_code == 200
 
 
-# --- several processes ------------------------------------------------------------------------
+# --- several processes --------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
