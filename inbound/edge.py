@@ -4,7 +4,11 @@ name the events in it, store each raw, answer as the source expects.
 
 Nothing is processed here (a worker does that from the stored row), so the source gets its 2xx
 in milliseconds, and a bad request stores nothing. No transaction wraps the view: each stored
-event is committed before the response; dispatch() hands it to a worker.
+event is committed before the response; dispatch() hands it to a worker. The storefront and its
+secrets come from the process's cache (storefront_settings.edge_cache, which says how soon a
+revoked secret is refused), and /webhooks/ is served with a short middleware stack
+(config.webhook_stack): once the cache is warm, the INSERT is the request's one statement
+besides the connection pool's health check.
 
 A source is one connection (storefront_settings.connections): its package declares a
 WebhookAdapter, next to the source's parsing code, as django-anymail's AnymailBaseWebhookView
@@ -23,8 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from inbound import services
 from inbound.errors import VerificationError
 from storefront_settings import connections
+from storefront_settings.edge_cache import edge_cache
 from storefront_settings.models import Storefront
-from storefront_settings.selectors import active_provider_secrets
 
 MAX_BODY = 1024 * 1024
 
@@ -47,7 +51,7 @@ def read_body(request) -> bytes | JsonResponse:
 
 
 def storefront_or_404(public_id: str) -> Storefront:
-    storefront = Storefront.objects.filter(public_id=public_id).first()
+    storefront = edge_cache.storefront(public_id)
     if storefront is None:
         raise Http404("No such storefront.")
     return storefront
@@ -128,7 +132,7 @@ class WebhookView(View):
         body = read_body(request)
         if isinstance(body, JsonResponse):
             return body
-        secrets = active_provider_secrets(storefront=storefront, provider=connection.key)
+        secrets = edge_cache.active_secrets(storefront, connection.key)
         try:
             payload = adapter.verify(body, request.headers, secrets)
             events = adapter.events(storefront, body, payload)

@@ -55,6 +55,15 @@ def _test_only_settings():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_edge_cache():
+    """Each test starts with the webhook edge's in-process cache empty: what an earlier test
+    cached (in a transaction since rolled back) is not this test's."""
+    from storefront_settings.edge_cache import edge_cache
+
+    edge_cache.reset()
+
+
 @dataclass
 class Tenant:
     storefront: Storefront

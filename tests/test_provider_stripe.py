@@ -165,6 +165,92 @@ def test_a_bad_request_is_refused_with_a_short_safe_reason(payload, header, secr
     assert not header or header.split("v1=")[-1] not in message
 
 
+def library_accepts(payload: bytes, header: str, secret: str = SECRET) -> bool:
+    """Whether the stripe library's own check passes (its age check off: ours is two-sided)."""
+    try:
+        stripe_library.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+    except stripe_library.SignatureVerificationError:
+        return False
+    return True
+
+
+def accepts(payload: bytes, header: str, secret: str = SECRET) -> bool:
+    try:
+        verify(payload, header, [secret], now=NOW)
+    except VerificationError:
+        return False
+    return True
+
+
+def test_what_the_stripe_library_signs_verifies():
+    for name in ("payment_intent.payment_failed.json", "checkout.session.expired.json"):
+        body = raw(name)
+        header = stripe_library.WebhookSignature.generate_signature_header(
+            body.decode(), SECRET, timestamp=NOW
+        )
+        assert verify(body, header, [SECRET], now=NOW) == json.loads(body)
+
+
+def test_the_hmac_is_over_the_raw_bytes():
+    # Non-ASCII text, and JSON escapes left as sent: the signed bytes are the body's own.
+    body = '{"id": "evt_é", "type": "charge.failed", "note": "caf\\u00e9 ☕"}'.encode()
+    mac = hmac.new(SECRET.encode(), b"%d." % NOW + body, hashlib.sha256).hexdigest()
+    assert verify(body, f"t={NOW},v1={mac}", [SECRET], now=NOW)["id"] == "evt_é"
+    assert not accepts(body.replace("é".encode(), b"e\\u0301"), f"t={NOW},v1={mac}")
+
+
+HEX = sign(BODY).split("v1=")[1]
+# Headers the stripe library and ours read alike, and what both make of them.
+ODD_HEADERS = {
+    "a v0 besides the v1": (f"t={NOW},v0={'0' * 64},v1={HEX}", True),
+    "an unknown element": (f"t={NOW},v1={HEX},scheme=future", True),
+    "leading zero in t": (f"t=0{NOW},v1={HEX}", True),
+    "the right v1 last of three": (f"t={NOW},v1={'1' * 64},v1=,v1={HEX}", True),
+    "v0 only": (f"t={NOW},v0={HEX}", False),
+    "upper-case V1": (f"t={NOW},V1={HEX}", False),
+    "spaces after the commas": (f"t={NOW}, v1={HEX}", False),
+    "a space before t": (f" t={NOW},v1={HEX}", False),
+    "the first t is not the signed one": (f"t={NOW - 1},t={NOW},v1={HEX}", False),
+    "a bare t": (f"t,t={NOW},v1={HEX}", False),
+    "a bare v1": (f"t={NOW},v1={HEX},v1", False),
+    # str.isdigit() says yes, int() says no: refused, not a crash.
+    "a superscript t": (f"t=\u00b2,v1={HEX}", False),
+    "uppercase hex": (f"t={NOW},v1={HEX.upper()}", False),
+}
+
+
+@pytest.mark.parametrize(("header", "expected"), ODD_HEADERS.values(), ids=ODD_HEADERS.keys())
+def test_a_header_is_read_as_the_stripe_library_reads_it(header, expected):
+    assert library_accepts(BODY, header) is expected
+    assert accepts(BODY, header) is expected
+
+
+# Where ours is stricter: the library reads `t` with int() and a value up to a second "=".
+STRICTER = {
+    "a signed t": f"t=+{NOW},v1={HEX}",
+    "underscores in t": f"t={str(NOW)[:4]}_{str(NOW)[4:]},v1={HEX}",
+    "a tail after the v1": f"t={NOW},v1={HEX}=0",
+    "t in Arabic-Indic digits": f"t={''.join(chr(0x0660 + int(d)) for d in str(NOW))},v1={HEX}",
+}
+
+
+@pytest.mark.parametrize("header", STRICTER.values(), ids=STRICTER.keys())
+def test_what_the_library_lets_through_on_a_technicality_is_refused(header):
+    assert library_accepts(BODY, header)
+    with pytest.raises(VerificationError, match="malformed|no matching signature"):
+        verify(BODY, header, [SECRET], now=NOW)
+
+
+@pytest.mark.parametrize(("payload", "header", "secrets", "reason"), BAD_REQUESTS.values())
+def test_what_verify_refuses_for_its_signature_the_library_refuses_too(
+    payload, header, secrets, reason
+):
+    if "UTF-8" in reason or not header or not any(s.strip() for s in secrets):
+        return  # refused before any signature is read
+    if reason in ("no matching signature", "malformed Stripe-Signature header"):
+        assert not library_accepts(payload, header)
+
+
 # --- parse --------------------------------------------------------------------------------------
 
 

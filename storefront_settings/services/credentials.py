@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from storefront_settings import connections
+from storefront_settings import connections, edge_cache
 from storefront_settings.models import ApiKey, AuditAction, ProviderSecret, Storefront
 from storefront_settings.models.credentials import hash_api_key
 from storefront_settings.services.audit import record
@@ -119,7 +119,7 @@ def add_provider_secret(
 def revoke_provider_secret(
     *, storefront: Storefront, provider_secret: ProviderSecret, actor=None
 ) -> bool:
-    return _revoke(
+    revoked = _revoke(
         storefront=storefront,
         item=provider_secret,
         actor=actor,
@@ -127,3 +127,7 @@ def revoke_provider_secret(
         provider=provider_secret.provider,
         hint=provider_secret.hint,
     )
+    if revoked:
+        # An UPDATE sends no post_save: the edge's cache is told here.
+        edge_cache.invalidate()
+    return revoked

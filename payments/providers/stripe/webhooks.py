@@ -3,12 +3,13 @@
 Verification follows Stripe's scheme (https://docs.stripe.com/webhooks#verify-events): the
 `Stripe-Signature` header is `t=<unix time>,v1=<hex HMAC-SHA256>` (more than one `v1` during a
 secret roll), the HMAC key is the endpoint secret as given (the whole `whsec_…` string) and the
-signed text is `f"{t}.{raw body}"`. The signature check itself is the stripe library's
-(`stripe.WebhookSignature.verify_header`, constant-time via hmac.compare_digest); the time check is
-ours, because the library refuses only timestamps that are too old, never ones from the future,
-and reads the clock itself (ours takes `now`, so it is testable). sign() makes the header Stripe
-sends, for our own sample and demo events, with the same library class (its HMAC is the one the
-check computes).
+signed text is `f"{t}.{raw body}"`. The check is `hmac` on the raw bytes, each `v1` compared in
+constant time (hmac.compare_digest), as the stripe library's WebhookSignature.verify_header does;
+the library is not used: it decodes the body to re-encode it, and its time check refuses only
+timestamps too old, never ones from the future, and reads the clock itself (ours is two-sided and
+takes `now`, so it is testable). tests/test_provider_stripe.py checks both against the library
+and an independent computation. sign() makes the header Stripe sends, for our own sample and demo
+events, with the HMAC the check computes.
 
 Parsing reads Stripe's documented objects, nothing else: the event
 (https://docs.stripe.com/api/events/object), the payment intent
@@ -20,13 +21,13 @@ https://docs.stripe.com/payments/checkout/abandoned-carts). The codes are kept r
 mean is codes.py's business.
 """
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-
-import stripe
 
 from inbound.edge import EdgeEvent
 from inbound.errors import VerificationError
@@ -62,11 +63,7 @@ EVENT_TYPES: dict[str, SignalKind] = {
 def sign(body: bytes, secret: str, *, timestamp: int) -> dict[str, str]:
     """The `Stripe-Signature` header Stripe would send with `body` (UTF-8 JSON), signed with
     `secret` (the whole `whsec_…` string) at `timestamp` (Unix seconds)."""
-    # The library's own signer: the HMAC that verify_header (in _signed_with) recomputes.
-    header = stripe.WebhookSignature.generate_signature_header(
-        body.decode("utf-8"), secret, timestamp=timestamp
-    )
-    return {"Stripe-Signature": header}
+    return {"Stripe-Signature": f"t={timestamp},v1={_signature(body, secret, timestamp)}"}
 
 
 def verify(
@@ -89,13 +86,13 @@ def verify(
     keys = [secret for secret in secrets if secret and secret.strip()]
     if not keys:
         raise VerificationError("no webhook secret configured")
-    timestamp = _header_timestamp(signature_header)
+    timestamp, signatures = _parse_header(signature_header)
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise VerificationError("body is not UTF-8") from None
 
-    if not any(_signed_with(text, signature_header, key) for key in keys):
+    if not any(_signed_with(payload, timestamp, signatures, key) for key in keys):
         raise VerificationError("no matching signature")
     # Checked after the signature, as Stripe's libraries do: the timestamp is only worth
     # trusting once it is known to be signed (it is part of the signed text).
@@ -114,32 +111,43 @@ def verify(
     return event
 
 
-def _header_timestamp(header: str) -> int:
-    """The `t` of a well-formed header (one with at least one `v1` signature)."""
+def _parse_header(header: str) -> tuple[int, list[str]]:
+    """The `t` and every `v1` of a well-formed header (one with at least one `v1`).
+
+    Read as Stripe's own library reads it (stripe.WebhookSignature._get_timestamp_and_signatures:
+    comma-separated `key=value` items, the first `t`, every `v1`, nothing stripped), so that
+    what it refused is still refused. Stripe may add other elements (a `v0` in test mode):
+    they are not ours to judge, but a `t` or `v1` without a value is malformed."""
     timestamp: int | None = None
-    signatures = 0
+    signatures = []
     for item in header.split(","):
-        key, sep, value = item.strip().partition("=")
+        key, sep, value = item.partition("=")
         if not sep:
-            continue  # Stripe may add elements; a stray token is not ours to judge
+            if key in ("t", "v1"):
+                raise VerificationError("malformed Stripe-Signature header")
+            continue
         if key == "t" and timestamp is None:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise VerificationError("malformed Stripe-Signature header")
             timestamp = int(value)
         elif key == "v1" and value:
-            signatures += 1
+            signatures.append(value)
     if timestamp is None or not signatures:
         raise VerificationError("malformed Stripe-Signature header")
-    return timestamp
+    return timestamp, signatures
 
 
-def _signed_with(text: str, header: str, secret: str) -> bool:
-    try:
-        # tolerance=None: the library's own age check is skipped, ours is two-sided.
-        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=None)
-    except stripe.SignatureVerificationError:
-        return False
-    return True
+def _signature(payload: bytes, secret: str, timestamp: int) -> str:
+    """HMAC-SHA256 keyed with the secret, over `<t>.<raw body>`, in hex: the signed text is
+    built from the raw bytes as they came, never a decoded and re-encoded copy."""
+    signed = b"%d." % timestamp + payload
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def _signed_with(payload: bytes, timestamp: int, signatures: list[str], secret: str) -> bool:
+    expected = _signature(payload, secret, timestamp).encode()
+    # Each v1 in constant time: while Stripe rolls a secret it signs with both.
+    return any(hmac.compare_digest(expected, given.encode()) for given in signatures)
 
 
 # --- Parsing ------------------------------------------------------------------------------------
