@@ -39,6 +39,8 @@ class Message(TenantModel):
     is claimed (scheduled → sending, committed) before it is handed to the ESP, so a second
     worker never sends it again; `next_attempt_at` is when it may next be claimed, moved by
     quiet hours, the daily cap and retries, while `send_at` keeps the time the caller asked for.
+    A row left in `sending` by a worker that died is in doubt: sending.fail_stale_sends() sends
+    it again or fails it, and its error code (IN_DOUBT or STALE_SEND) says it may have been sent.
     """
 
     class Status(models.TextChoices):
@@ -73,6 +75,13 @@ class Message(TenantModel):
             _(
                 "Sending was interrupted: it may or may not have reached the recipient, so it was "
                 "not retried. Ask us to resend it if the recipient did not receive it."
+            ),
+        )
+        IN_DOUBT = (
+            "in_doubt",
+            _(
+                "Sending was interrupted and this email may already have reached the recipient; "
+                "it is sent again, so the recipient may receive it twice."
             ),
         )
         TEMPLATE_ERROR = (
