@@ -1,7 +1,9 @@
 """Sending: send_due() claims what is due, one message at a time, applies the guards (suppression
 list, quiet hours, the daily cap) and hands each message to the email backend (any anymail ESP,
-or Django's own), retrying with backoff; fail_stale_sends() deals with a message whose worker
-died while handing it over; what ops do about a message that did not go (resend, cancel_message).
+or Django's own), retrying with backoff; send_now() does the same for the messages named (those
+due when they were scheduled: outbox.schedule enqueues them on commit); fail_stale_sends() deals
+with a message whose worker died while handing it over; what ops do about a message that did
+not go (resend, cancel_message).
 
 At least once, and at most one message in doubt per worker. A message is claimed alone, in a
 short transaction of its own: the oldest due one is locked with SELECT … FOR UPDATE SKIP LOCKED
@@ -28,6 +30,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
@@ -41,6 +44,7 @@ from django.utils.crypto import salted_hmac
 
 from notifications.models import Audience, Message, Suppression
 from notifications.rendering import render
+from notifications.services import due_now
 from notifications.services.outbox import normalise_email
 from storefront_settings.models import AuditAction, Membership, Storefront
 from storefront_settings.services.audit import record
@@ -96,6 +100,21 @@ def send_due(*, now: datetime | None = None, max_seconds: float | None = None) -
             found, message = _claim(moment, report)
             if not found:
                 break
+            if message is not None:
+                _deliver(message, backend.connection(), report, moment)
+    return report
+
+
+def send_now(message_ids: Iterable[int], *, now: datetime | None = None) -> SendReport:
+    """Send these messages, each if it is still scheduled and due, through the same claim and
+    guards as send_due(): a message that the beat tick (or another worker) has claimed already
+    is skipped, one in quiet hours is deferred. outbox.schedule() enqueues this, on commit, for
+    the messages due when they are scheduled, so they need not wait for the tick."""
+    report = SendReport()
+    with _Backend() as backend:
+        for message_id in message_ids:
+            moment = now or timezone.now()
+            _, message = _claim(moment, report, message_id=message_id)
             if message is not None:
                 _deliver(message, backend.connection(), report, moment)
     return report
@@ -453,6 +472,7 @@ def resend(message: Message, *, actor=None) -> bool:
     )
     if resent:
         _record_about(message, actor=actor, action=AuditAction.MESSAGE_RESENT)
+        due_now.send_on_commit(message.pk)
     return resent
 
 
