@@ -38,6 +38,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -155,6 +156,8 @@ def _claim(
             # Beat jobs serve every tenant: crossing tenants is the point here.
             Message.unscoped.select_for_update(skip_locked=True, of=("self",))
             .select_related("storefront")
+            # Read with the claim rather than in a query of its own: a round trip less each.
+            .annotate(on_suppression_list=Exists(_suppression_of_recipient))
             .filter(status=Status.SCHEDULED, next_attempt_at__lte=now)
         )
         if message_id is not None:
@@ -162,10 +165,13 @@ def _claim(
         message = due.order_by("next_attempt_at").first()
         if message is None:
             return False, None
-        suppressed = _suppressed_recipients([message])
-        _lock_recipients([message])
+        if message.is_buyer_facing:
+            blocked = message.on_suppression_list
+            _lock_recipient(message)
+        else:
+            blocked = _opted_out(message)
         to_send = None
-        if (message.storefront_id, message.to, message.audience) in suppressed:
+        if blocked:
             message.status = Status.SUPPRESSED
             if message.is_buyer_facing:
                 message.error_code = ErrorCode.SUPPRESSED
@@ -196,28 +202,24 @@ def _claim(
     return True, to_send
 
 
-def _suppressed_recipients(messages: list[Message]) -> set[tuple[int, str, str]]:
-    """(storefront, address, audience) of the batch that must not be written to."""
-    storefront_ids = {m.storefront_id for m in messages}
-    addresses = {m.to for m in messages}
-    blocked = {
-        (storefront_id, email, Audience.BUYER)
-        for storefront_id, email in Suppression.unscoped.filter(
-            storefront_id__in=storefront_ids, email__in=addresses
-        ).values_list("storefront_id", "email")
-    }
-    opted_out = Membership.unscoped.filter(
-        storefront_id__in=storefront_ids, receives_alerts=False
-    ).values_list("storefront_id", "user__email")
-    blocked |= {(sid, normalise_email(email), Audience.MERCHANT) for sid, email in opted_out}
-    return blocked
+_suppression_of_recipient = Suppression.unscoped.filter(
+    storefront_id=OuterRef("storefront_id"), email=OuterRef("to")
+)
 
 
-def _lock_recipients(messages: list[Message]) -> None:
+def _opted_out(message: Message) -> bool:
+    """Whether the member a merchant message is for turned these alerts off."""
+    addresses = Membership.unscoped.filter(
+        storefront_id=message.storefront_id, receives_alerts=False
+    ).values_list("user__email", flat=True)
+    return message.to in {normalise_email(address) for address in addresses}
+
+
+def _lock_recipient(message: Message) -> None:
     # The daily cap counts what was sent to one buyer; two workers deciding for the same buyer
     # at once would both see room for one more. A transaction-scoped advisory lock per
-    # recipient serialises them; taking the locks in sorted order rules out deadlock.
-    lock_keys(f"{m.storefront_id}:{m.to}" for m in messages if m.is_buyer_facing)
+    # recipient serialises them.
+    lock_keys([f"{message.storefront_id}:{message.to}"])
 
 
 def _guard(message: Message, now: datetime) -> datetime | None:
