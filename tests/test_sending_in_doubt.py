@@ -11,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from anymail.signals import AnymailTrackingEvent, EventType
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 
+from notifications.events import record_esp_event
 from notifications.models import Audience, Message
 from notifications.services import sending
 from tests.conftest import wait_for
@@ -263,3 +265,41 @@ def test_the_emails_log_says_which_messages_may_have_been_sent(
     assert body.count("may receive it twice") == 1
     page = alpha_client.get(f"/app/alpha/messages/{merchant.pk}/").content.decode()
     assert "may receive it twice" in page
+
+
+@pytest.mark.django_db
+def test_a_message_in_doubt_the_esp_reported_on_is_marked_sent_not_sent_again(
+    alpha, crashing, settings
+):
+    """The ESP took the email before the worker died (its tracking webhook says so, naming the
+    message through the metadata it carried): it was sent, and is not sent again."""
+    _, in_doubt = crash_then_recover(settings, alpha, 2, Audience.MERCHANT)
+    delivered = AnymailTrackingEvent(
+        event_type=EventType.DELIVERED,
+        message_id="esp-id-never-kept",
+        event_id="esp-event-1",
+        timestamp=NOON_PARIS + timedelta(seconds=3),
+        metadata=sending.esp_metadata(in_doubt),
+    )
+    assert record_esp_event(esp="postmark", event=delivered) is True
+    assert sending.fail_stale_sends(now=AFTER_STALE) == 1
+    in_doubt.refresh_from_db()
+    assert (in_doubt.status, in_doubt.error_code, in_doubt.delivery) == ("sent", "", "delivered")
+    assert in_doubt.sent_at == NOON_PARIS
+    assert sending.send_due(now=AFTER_STALE).claimed == 0
+    assert len(mail.outbox) == 1  # the message sent before the crash; none again
+
+
+@pytest.mark.django_db
+def test_an_esp_event_without_our_token_never_settles_a_message_in_doubt(alpha, crashing, settings):
+    _, in_doubt = crash_then_recover(settings, alpha, 2, Audience.MERCHANT)
+    forged = AnymailTrackingEvent(
+        event_type=EventType.DELIVERED,
+        message_id="esp-id-never-kept",
+        event_id="esp-event-2",
+        metadata={"storefront": alpha.storefront.public_id, "message": str(in_doubt.pk)},
+    )
+    assert record_esp_event(esp="postmark", event=forged) is False
+    assert sending.fail_stale_sends(now=AFTER_STALE) == 1
+    in_doubt.refresh_from_db()
+    assert (in_doubt.status, in_doubt.error_code) == ("scheduled", ErrorCode.IN_DOUBT)

@@ -38,7 +38,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -433,15 +433,27 @@ def fail_stale_sends(*, now: datetime | None = None) -> int:
     """Deal with the messages whose worker died while handing them to the ESP (in `sending`
     for longer than STALE_SEND, so no worker is still at it); returns how many.
 
-    Such a message may or may not have reached the ESP. Whether it is sent again is a trade:
-    a repeat against a loss. The audiences in settings.EMAIL_RESEND_IN_DOUBT (by default the
-    merchant's, whose alert about a failed payment must not be lost) get it again, due at once
-    and marked IN_DOUBT, which it keeps once sent; the others (by default buyers, to whom a
-    repeated email is a nuisance) find it `failed` (STALE_SEND) for ops to resend from admin.
-    A message that has had all its attempts is failed either way: one that kills its worker
-    every time must not be retried forever."""
+    Such a message may or may not have reached the ESP. If the ESP has reported on it since (an
+    event of its tracking webhooks, matched through the metadata the message carried), it did:
+    it is marked sent. Otherwise whether to send it again is a trade, a repeat against a loss.
+    The audiences in settings.EMAIL_RESEND_IN_DOUBT (by default the merchant's, whose alert
+    about a failed payment must not be lost) get it again, due at once and marked IN_DOUBT,
+    which it keeps once sent; the others (by default buyers, to whom a repeated email is a
+    nuisance) find it `failed` (STALE_SEND) for ops to resend from admin. A message that has
+    had all its attempts is failed either way: one that kills its worker every time must not
+    be retried forever."""
     now = now or timezone.now()
     stale = Message.unscoped.filter(status=Status.SENDING, last_attempt_at__lt=now - STALE_SEND)
+    # The ESP's tracking webhooks named it (through the metadata it carried; notifications.events):
+    # the ESP had it, so it was sent when it was handed over, and is not in doubt.
+    confirmed = stale.filter(events__isnull=False).update(
+        status=Status.SENT,
+        sent_at=F("last_attempt_at"),
+        updated_at=now,
+        error_code="",
+        last_error="",
+        sealed=None,
+    )
     resent = stale.filter(
         audience__in=settings.EMAIL_RESEND_IN_DOUBT, attempts__lt=MAX_ATTEMPTS
     ).update(
@@ -458,9 +470,14 @@ def fail_stale_sends(*, now: datetime | None = None) -> int:
         error_code=ErrorCode.STALE_SEND,
         last_error=STALE_SEND_NOTE,
     )
-    if resent or failed:
-        logger.warning("interrupted sends: %s sent again, %s marked failed", resent, failed)
-    return resent + failed
+    if confirmed or resent or failed:
+        logger.warning(
+            "interrupted sends: %s confirmed by the ESP, %s sent again, %s marked failed",
+            confirmed,
+            resent,
+            failed,
+        )
+    return confirmed + resent + failed
 
 
 @transaction.atomic
