@@ -66,7 +66,8 @@ class Message(TenantModel):
     class ErrorCode(models.TextChoices):
         """Why a message did not go (yet), as the outbox decided it: the emails page explains a
         message from this code (its label), never from `last_error`, the technical detail kept
-        for ops (the exception's text, which may quote a provider's response). Blank: no error."""
+        for ops (the exception's text, which may quote a provider's response). Blank: no error.
+        IN_DOUBT stays on a message once it is sent: it may have arrived twice."""
 
         SUPPRESSED = "suppressed", _("The address is on the suppression list, so nothing was sent.")
         OPTED_OUT = "opted_out", _("This member turned off these alerts, so nothing was sent.")

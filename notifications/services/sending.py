@@ -17,10 +17,11 @@ would strand it until the lease ran out, and the lease would have to outlast the
 The price is one short transaction per message, small beside an ESP's HTTP round trip
 (bench/send_due.py measures it with the locmem backend, which costs nothing).
 
-The message in doubt may or may not have reached the ESP: nothing on our side can tell (the ESP
-answers the request that died with it). fail_stale_sends() finds it, once no worker can still be
-sending it, and per settings.EMAIL_RESEND_IN_DOUBT either sends it again (a duplicate at worst:
-by default for the merchant's alerts, which matter more than a repeat) or marks it failed for a
+The message in doubt may or may not have reached the ESP: the ESP's answer died with the worker.
+fail_stale_sends() finds it once no worker can still be sending it. If the ESP's tracking
+webhooks have reported on it since (they name it through the metadata it carried), it is marked
+sent; otherwise, per settings.EMAIL_RESEND_IN_DOUBT, it is sent again (a duplicate at worst: by
+default for the merchant's alerts, which matter more than a repeat) or marked failed for a
 person to resend (by default for buyers, to whom a repeat is a nuisance). Either way its error
 code says it may have been sent. A second attempt carries the same Message-ID header as the
 first (message_id_header), so the two copies are recognisably one message.
@@ -143,6 +144,12 @@ class _Backend:
         return False
 
 
+# The claimed message's recipient on its storefront's suppression list (buyer messages).
+_suppression_of_recipient = Suppression.unscoped.filter(
+    storefront_id=OuterRef("storefront_id"), email=OuterRef("to")
+)
+
+
 def _claim(
     now: datetime, report: SendReport, *, message_id: int | None = None
 ) -> tuple[bool, Message | None]:
@@ -200,11 +207,6 @@ def _claim(
             ]
         )
     return True, to_send
-
-
-_suppression_of_recipient = Suppression.unscoped.filter(
-    storefront_id=OuterRef("storefront_id"), email=OuterRef("to")
-)
 
 
 def _opted_out(message: Message) -> bool:
