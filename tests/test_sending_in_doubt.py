@@ -303,3 +303,14 @@ def test_an_esp_event_without_our_token_never_settles_a_message_in_doubt(alpha, 
     assert sending.fail_stale_sends(now=AFTER_STALE) == 1
     in_doubt.refresh_from_db()
     assert (in_doubt.status, in_doubt.error_code) == ("scheduled", ErrorCode.IN_DOUBT)
+
+
+def test_the_setting_names_audiences_only(settings):
+    from notifications.checks import check_resend_in_doubt
+
+    settings.EMAIL_RESEND_IN_DOUBT = ["merchant", "buyer"]
+    assert check_resend_in_doubt() == []
+    settings.EMAIL_RESEND_IN_DOUBT = []
+    assert check_resend_in_doubt() == []
+    settings.EMAIL_RESEND_IN_DOUBT = ["merchants"]
+    assert [error.id for error in check_resend_in_doubt()] == ["notifications.E002"]
