@@ -292,6 +292,9 @@ EMAIL_BACKEND = env.str(
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aftersale <no-reply@localhost>")
+# The audiences (buyer, merchant) whose email is sent again after a worker died handing it to
+# the ESP, at the risk of a repeat; the others' is marked failed (notifications/services/sending).
+EMAIL_RESEND_IN_DOUBT = env.list("EMAIL_RESEND_IN_DOUBT", default=["merchant"])
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
     key.removeprefix("ANYMAIL_"): value

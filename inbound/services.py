@@ -129,12 +129,16 @@ def _send(event_pk: int, provider: str) -> bool:
 
 
 def enqueue(event: InboundEvent) -> bool:
-    """Enqueue one event's processing now and record when (the sweeper and replay)."""
+    """Enqueue one event's processing now and record when (the sweeper and replay).
+
+    The time is recorded before the task is sent, as dispatch() does: a worker that takes the
+    task at once must not find the row locked by this UPDATE, or its claim (SKIP LOCKED) skips
+    the event, which then waits for the sweeper."""
+    row = InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk)
+    row.update(enqueued_at=timezone.now())
     if not _send(event.pk, event.provider):
+        row.update(enqueued_at=event.enqueued_at)
         return False
-    InboundEvent.objects.for_storefront(event.storefront).filter(pk=event.pk).update(
-        enqueued_at=timezone.now()
-    )
     return True
 
 

@@ -4,6 +4,8 @@ from anymail.utils import get_anymail_setting
 from django.conf import settings
 from django.core import checks
 
+from notifications.models import Audience
+
 
 def webhook_secrets() -> list[str]:
     """The basic-auth credentials ("user:password") anymail's tracking webhooks require, read
@@ -40,3 +42,17 @@ def check_esp_webhook_secret(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register()
+def check_resend_in_doubt(app_configs=None, **kwargs):
+    unknown = set(settings.EMAIL_RESEND_IN_DOUBT) - set(Audience.values)
+    if not unknown:
+        return []
+    return [
+        checks.Error(
+            f"EMAIL_RESEND_IN_DOUBT names no audience {', '.join(sorted(unknown))}.",
+            hint=f"A comma-separated list of {' and '.join(Audience.values)}, or empty.",
+            id="notifications.E002",
+        )
+    ]

@@ -47,8 +47,9 @@ def find_message(event) -> Message | None:
 
     The ESP's own message id, kept when the message was handed over, names it. Where the ESP
     echoes our metadata, it must agree: the storefront's public id and the message's id, and
-    our token for the pair (services.esp_metadata_token). An event with no ESP id is matched
-    through the metadata only when that token checks. Our own message ids are sequential and
+    our token for the pair (services.esp_metadata_token). An event with no ESP id, or about a
+    message whose ESP id was never kept (its worker died handing it over), is matched through
+    the metadata only when that token checks. Our own message ids are sequential and
     shared by every tenant, so an id alone is never trusted: an event that names another
     storefront's message, or a message with a token that does not match, changes nothing."""
     metadata = event.metadata or {}
@@ -68,6 +69,10 @@ def find_message(event) -> Message | None:
         messages = messages.filter(pk=int(our_id))
     if event.message_id:
         found = list(messages.filter(esp_message_id=str(event.message_id))[:2])
+        if not found and token:
+            # The ESP took the message, but its worker died before keeping the ESP's id: the
+            # message is in doubt (sending.fail_stale_sends), and this event settles it.
+            found = list(messages.filter(esp_message_id="", status=Message.Status.SENDING)[:1])
     elif token:
         found = list(messages[:1])
     else:

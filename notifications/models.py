@@ -39,6 +39,8 @@ class Message(TenantModel):
     is claimed (scheduled → sending, committed) before it is handed to the ESP, so a second
     worker never sends it again; `next_attempt_at` is when it may next be claimed, moved by
     quiet hours, the daily cap and retries, while `send_at` keeps the time the caller asked for.
+    A row left in `sending` by a worker that died is in doubt: sending.fail_stale_sends() sends
+    it again or fails it, and its error code (IN_DOUBT or STALE_SEND) says it may have been sent.
     """
 
     class Status(models.TextChoices):
@@ -64,7 +66,8 @@ class Message(TenantModel):
     class ErrorCode(models.TextChoices):
         """Why a message did not go (yet), as the outbox decided it: the emails page explains a
         message from this code (its label), never from `last_error`, the technical detail kept
-        for ops (the exception's text, which may quote a provider's response). Blank: no error."""
+        for ops (the exception's text, which may quote a provider's response). Blank: no error.
+        IN_DOUBT stays on a message once it is sent: it may have arrived twice."""
 
         SUPPRESSED = "suppressed", _("The address is on the suppression list, so nothing was sent.")
         OPTED_OUT = "opted_out", _("This member turned off these alerts, so nothing was sent.")
@@ -73,6 +76,13 @@ class Message(TenantModel):
             _(
                 "Sending was interrupted: it may or may not have reached the recipient, so it was "
                 "not retried. Ask us to resend it if the recipient did not receive it."
+            ),
+        )
+        IN_DOUBT = (
+            "in_doubt",
+            _(
+                "Sending was interrupted and this email may already have reached the recipient; "
+                "it is sent again, so the recipient may receive it twice."
             ),
         )
         TEMPLATE_ERROR = (

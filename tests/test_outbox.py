@@ -71,7 +71,7 @@ def test_scheduling_again_returns_the_same_row_and_sends_nothing_more(storefront
 def test_two_workers_racing_send_each_message_once(storefront, schedule_message):
     for n in range(60):
         schedule_message(storefront, to=f"buyer{n}@example.com")
-    run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS, batch_size=7))
+    run_in_threads(2, lambda: sending.send_due(now=NOON_PARIS))
     recipients = [email.to[0] for email in mail.outbox]
     assert len(recipients) == 60
     assert len(set(recipients)) == 60

@@ -1,6 +1,7 @@
 """The outbox: schedule() writes a Message once per idempotency key; cancel() stops a group;
 what is not sent yet can still be changed (replace_in_unsent) or made due now (bring_forward).
-sending.send_due() hands what is due to the email backend."""
+sending.send_due() hands what is due to the email backend; a message due when it is scheduled is
+enqueued on commit (due_now), so it does not wait for send_due's beat tick."""
 
 import json
 from datetime import datetime
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from notifications.models import SEALED, Audience, Message, Suppression
 from notifications.rendering import available_templates
+from notifications.services import due_now
 from storefront_settings.models import Storefront
 
 Status = Message.Status
@@ -93,7 +95,11 @@ def schedule(
     # INSERT … ON CONFLICT DO NOTHING on (storefront, idempotency_key): concurrent callers with
     # one key all get the single row that won, never an IntegrityError.
     Message.objects.bulk_create([message], ignore_conflicts=True)
-    return Message.objects.for_storefront(storefront).get(idempotency_key=idempotency_key)
+    message = Message.objects.for_storefront(storefront).get(idempotency_key=idempotency_key)
+    if message.status == Status.SCHEDULED and message.next_attempt_at <= timezone.now():
+        # Due now: sent on commit, not at the next beat tick (due_now).
+        due_now.send_on_commit(message.pk)
+    return message
 
 
 def _suppressed(storefront: Storefront, email: str) -> bool:
@@ -136,8 +142,9 @@ def bring_forward(
     storefront: Storefront, *, group: str, kind: str, now: datetime | None = None
 ) -> Message | None:
     """Make the group's next scheduled message of this kind due now (a person asked for it);
-    None when nothing of that kind is scheduled. send_due() picks it up as usual, so the
-    suppression list, quiet hours and the daily cap still apply."""
+    None when nothing of that kind is scheduled. It is enqueued on commit like any message due
+    now, and sent through the same claim as send_due(), so the suppression list, quiet hours
+    and the daily cap still apply."""
     if not group:
         raise ValueError("bring_forward needs a group")
     now = now or timezone.now()
@@ -152,4 +159,5 @@ def bring_forward(
         if message is not None and message.next_attempt_at > now:
             message.next_attempt_at = now
             message.save(update_fields=["next_attempt_at", "updated_at"])
+            due_now.send_on_commit(message.pk)
     return message
