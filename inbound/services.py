@@ -83,7 +83,7 @@ def store(
 
 
 def dispatch(*, limit: int = DISPATCH_BATCH) -> int:
-    """Enqueue the processing of every stored event not enqueued yet (beat, every second).
+    """Enqueue the processing of every stored event not enqueued yet (beat, every half second).
 
     The row's own state is the queue: the webhook request only inserts, so it answers as fast
     as one INSERT allows and never waits on the broker; if the broker is down, the rows wait
