@@ -3,6 +3,7 @@ their documentation says; each reader here gives the type asked for, or its empt
 parser reads a field in one expression and never fails on its shape."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 
@@ -16,3 +17,12 @@ def as_text(value: Any) -> str:
 
 def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
+
+
+def as_date(value: Any) -> date | None:
+    """The calendar date an ISO 8601 text starts with ("2025-11-19", "2025-11-19T10:00:00Z"),
+    or None."""
+    try:
+        return date.fromisoformat(as_text(value).strip()[:10])
+    except ValueError:
+        return None

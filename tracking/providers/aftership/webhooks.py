@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inbound.errors import VerificationError, json_object
-from inbound.payloads import as_list, as_mapping, as_text
+from inbound.payloads import as_date, as_list, as_mapping, as_text
 from tracking.carriers import Carrier
 from tracking.providers import TrackingAdapter, web_url
 from tracking.providers.aftership import statuses
@@ -173,7 +173,7 @@ def _estimated_delivery(msg: Mapping) -> date | None:
         as_mapping(msg.get("courier_estimated_delivery_date")).get("estimated_delivery_date"),
     )
     for value in candidates:
-        if parsed := _date(value):
+        if parsed := as_date(value):
             return parsed
     return None
 
@@ -229,13 +229,6 @@ def _aware(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(as_text(value).strip()[:10])
-    except ValueError:
-        return None
 
 
 # --- The webhook edge ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from inbound.errors import VerificationError, json_object
-from inbound.payloads import as_mapping, as_text
+from inbound.payloads import as_date, as_mapping, as_text
 from tracking.carriers import Carrier
 from tracking.providers import TrackingAdapter, web_url
 from tracking.providers.easypost import statuses
@@ -143,7 +143,7 @@ def _estimated_delivery(tracker: Mapping) -> date | None:
     # written (converting that midnight-ish UTC value to another zone could shift the day).
     local = as_mapping(tracker.get("carrier_detail")).get("est_delivery_date_local")
     for value in (local, tracker.get("est_delivery_date")):
-        if parsed := _date(value):
+        if parsed := as_date(value):
             return parsed
     return None
 
@@ -194,13 +194,6 @@ def _datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(as_text(value).strip()[:10])
-    except ValueError:
-        return None
 
 
 # --- The webhook edge ---------------------------------------------------------------------------
