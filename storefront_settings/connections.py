@@ -108,9 +108,3 @@ def get(key: str) -> Connection:
 def choices() -> list[tuple[str, str]]:
     """The `provider` fields' choices: a callable, so that a new connection needs no migration."""
     return [(connection.key, connection.label) for connection in _registry().values()]
-
-
-def label(key: str) -> str:
-    """The connection's name for people; the key itself for one no longer configured."""
-    connection = _registry().get(key)
-    return connection.label if connection is not None else key
