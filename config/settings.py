@@ -249,6 +249,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A stored event whose processing failed this many times (a temporary error, retried with
 # backoff) is marked failed for ops; a permanent error (bad data) fails it at once.
 INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
+# The APIs our workers call to fetch what a provider only notifies (inbound.remote): a test or
+# a staging setup points them at a stand-in. PayPal's empty default means its live API, or its
+# sandbox for an event PayPal's sandbox sent (payments/providers/paypal).
+PAYPLUG_API_BASE = env.str("PAYPLUG_API_BASE", default="https://api.payplug.com")
+MOLLIE_API_BASE = env.str("MOLLIE_API_BASE", default="https://api.mollie.com")
+PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,6 +18,10 @@ class InboundEvent(TenantModel):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
+        # Not confirmed by its source: a PayPal event PayPal's postback does not verify, a
+        # notification naming a payment the provider's API does not know. Kept for ops (and as
+        # the trace of a forgery), never processed.
+        REJECTED = "rejected", _("Rejected")
 
     storefront = models.ForeignKey(
         Storefront, on_delete=models.CASCADE, related_name="inbound_events"

@@ -42,10 +42,13 @@ def store(
     event_type: str,
     body: str,
     headers: dict,
+    enqueued: bool = False,
 ) -> InboundEvent | None:
     """Insert the event unless (storefront, provider, event id) is already stored. Returns the
     new row, or None for a duplicate. Nothing else happens in the request: dispatch() hands
-    the row to a worker a moment later."""
+    the row to a worker a moment later. `enqueued`: a worker stores it and processes it at
+    once (inbound.notified), so the dispatcher leaves it alone, and the sweeper takes it up
+    if that worker dies."""
     table = InboundEvent._meta.db_table
     # INSERT … ON CONFLICT DO NOTHING RETURNING: one statement, no race between concurrent
     # deliveries of one event, and it tells which delivery won.
@@ -54,8 +57,9 @@ def store(
             f"""
             INSERT INTO {table}
                 (storefront_id, provider, event_id, event_type, body, headers, status,
-                 attempts, last_error, received_at)
-            VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', now())
+                 attempts, last_error, received_at, enqueued_at)
+            VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', now(),
+                    CASE WHEN %s THEN now() END)
             ON CONFLICT (storefront_id, provider, event_id) DO NOTHING
             RETURNING id
             """,  # noqa: S608 - the table name comes from the model, values are parameters
@@ -67,6 +71,7 @@ def store(
                 body,
                 json.dumps(headers),
                 Status.RECEIVED,
+                enqueued,
             ],
         )
         row = cursor.fetchone()

@@ -46,6 +46,10 @@ class Guide:
     where: str  # where the webhook URL goes
     events: tuple[str, ...]  # which events to select there
     secret: str  # where the signing secret comes from
+    # How to test the whole path, for a connection whose test event can prove only that the
+    # URL answers (one that fetches each payment with an API key: the fetch needs a payment
+    # made in the provider's test mode). Empty: the test event proves it all.
+    test: str = ""
 
 
 @dataclass(frozen=True)

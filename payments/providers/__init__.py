@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from inbound.edge import WebhookAdapter
+from inbound.notified import NotifiedAdapter
 from payments.reasons import FailureReason
 from payments.services import ingest
 from payments.signals import PaymentSignal, SignalKind
@@ -36,3 +37,9 @@ class PaymentAdapter(WebhookAdapter):
 
     def process(self, *, event_id: int) -> str:
         return ingest.process_inbound_event(event_id=event_id)
+
+
+class NotifiedPaymentAdapter(NotifiedAdapter, PaymentAdapter):
+    """A provider whose notification only names a payment, which the worker fetches
+    (inbound.notified: PayPlug, Mollie). parse() reads the stored fetched event, whose body is
+    `{"notified_at": <ISO time the notification came>, "object": <what fetch() returned>}`."""

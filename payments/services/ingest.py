@@ -10,6 +10,7 @@ ON CONFLICT DO NOTHING), a payment's fields follow the newest event by the provi
 time, and a success is final, so any order of the same events gives the same state.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -30,13 +31,21 @@ from storefront_settings.tenancy import lock_keys
 INVALID_EMAIL_KEPT = LostSale._meta.get_field("invalid_buyer_email").max_length
 
 
-def process_inbound_event(*, event_id: int) -> str:
-    """Apply one stored event; returns what became of it. Safe to run twice, or concurrently."""
+def process_inbound_event(
+    *, event_id: int, read: Callable[[str], list[PaymentSignal]] | None = None
+) -> str:
+    """Apply one stored event; returns what became of it. Safe to run twice, or concurrently.
+
+    `read` turns the stored body into signals; by default, the connection's adapter's
+    signals(). An adapter that learnt more in the worker than the body says (PayPal's buyer,
+    fetched from the order) passes its own."""
     with transaction.atomic():
         event = inbound.claim(event_id)
         if event is None:
             return "skipped"  # processed already, or another worker holds it
-        signals = connections.get(event.provider).adapter.signals(event.body)
+        if read is None:
+            read = connections.get(event.provider).adapter.signals
+        signals = read(event.body)
         if not signals:
             inbound.finish(event, status=InboundEvent.Status.IGNORED)
             return "ignored"
