@@ -16,7 +16,9 @@ so it can be imported before django.setup(). In it:
 - the load generator: one thread per concurrent client, each with its own http.client
   connection, nearest-rank latency percentiles (Request, run_load, warm_up, measure);
 - the end of a run: "benchmark failed: …" and "check failed: …" on stderr, status 1 (fail,
-  failed_requests, report_problems).
+  failed_requests, report_problems);
+- for the benchmarks that run Celery: `celery -A bench.celery_app worker|beat` on a queue of the
+  benchmark's own (start_celery), and that queue's deletion at the end (drain_queue).
 """
 
 import argparse
@@ -39,6 +41,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # The WSGI application the HTTP benchmarks serve; the AFTERSALE_BENCH_* variables configure it.
 WSGI_APPLICATION = "bench.wsgi:application"
+# The Celery app of the benchmarks that run a worker (bench/celery_app.py).
+CELERY_APP = "bench.celery_app"
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
 REQUEST_TIMEOUT = 30
@@ -125,6 +129,50 @@ def throwaway_database(name: str, verbose: bool = False) -> Iterator[str]:
         if verbose:
             log(f"dropping {name}")
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def start_celery(
+    role: str, env: dict[str, str], folder: Path, queue: str, *, pool: str | None = None
+) -> subprocess.Popen:
+    """`celery -A bench.celery_app worker` (on `queue` only) or `… beat`, its output in
+    folder/<role>.log; `pool` replaces Celery's default (prefork, one process per CPU)."""
+    celery = Path(sys.executable).parent / "celery"
+    if not celery.exists():
+        raise BenchError(f"{celery} not found: run with the project's .venv/bin/python")
+    command = [str(celery), "-A", CELERY_APP, role, "--loglevel=WARNING"]
+    if role == "beat":
+        command += ["--schedule", str(folder / "beat-schedule")]
+    else:
+        command += ["--queues", queue, "--hostname", f"{queue}@{os.uname()[1]}"]
+        if pool:
+            command += ["--pool", pool]
+    log_path = folder / f"{role}.log"
+    log(f"starting: {' '.join(command)} (log: {log_path})")
+    with log_path.open("wb") as output:
+        return subprocess.Popen(  # noqa: S603 - fixed arguments, the venv's own celery
+            command,
+            cwd=PROJECT_DIR,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def drain_queue(queue: str) -> int:
+    """How many tasks wait in the benchmark's queue; the queue is then deleted."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        # kombu keeps a queue as a Redis list named after it (one more per priority step) and
+        # the exchange's bindings in sets.
+        keys = [queue, *(f"{queue}\x06\x16{p}" for p in (1, 2, 3, 6, 9))]
+        queued = sum(client.llen(key) for key in keys)
+        client.delete(*keys, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    finally:
+        client.close()
+    return queued
 
 
 def fail(error: BenchError) -> int:

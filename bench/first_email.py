@@ -73,7 +73,6 @@ from bench.common import BenchError, log  # noqa: E402
 
 BENCH_DATABASE = "aftersale_bench_first_email"
 BENCH_QUEUE = "aftersale-bench-first-email"
-CELERY_APP = "bench.celery_app"
 EMAIL_BACKEND = "bench.email_backend.RecordingBackend"
 # The storefront's signing secret; the database is thrown away, so a fixed one will do.
 STRIPE_SECRET = "whsec_benchOnlyFirstEmailSecret0123456789ab"  # noqa: S105 - bench only
@@ -95,43 +94,6 @@ def stack_environment(database: str, email_log: Path) -> dict[str, str]:
         "EMAIL_BACKEND": EMAIL_BACKEND,
         "AFTERSALE_BENCH_EMAIL_LOG": str(email_log),
     }
-
-
-def start_celery(role: str, env: dict[str, str], folder: Path) -> subprocess.Popen:
-    """`celery -A bench.celery_app worker` or `… beat`, its output in folder/<role>.log."""
-    celery = Path(sys.executable).parent / "celery"
-    if not celery.exists():
-        raise BenchError(f"{celery} not found: run with the project's .venv/bin/python")
-    command = [str(celery), "-A", CELERY_APP, role, "--loglevel=WARNING"]
-    if role == "beat":
-        command += ["--schedule", str(folder / "beat-schedule")]
-    else:
-        command += ["--queues", BENCH_QUEUE, "--hostname", f"bench-first-email@{os.uname()[1]}"]
-    log_path = folder / f"{role}.log"
-    log(f"starting: {' '.join(command)} (log: {log_path})")
-    with log_path.open("wb") as output:
-        return subprocess.Popen(  # noqa: S603 - fixed arguments, the venv's own celery
-            command,
-            cwd=common.PROJECT_DIR,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def drain_queue() -> None:
-    """Delete the bench queue (kombu keeps it as Redis lists, one per priority step, and the
-    exchange's bindings as sets)."""
-    import redis
-    from django.conf import settings
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        keys = [BENCH_QUEUE, *(f"{BENCH_QUEUE}\x06\x16{p}" for p in (1, 2, 3, 6, 9))]
-        bindings = (f"_kombu.binding.{BENCH_QUEUE}", f"_kombu.binding_permanent.{BENCH_QUEUE}")
-        client.delete(*keys, *bindings)
-    finally:
-        client.close()
 
 
 def create_storefront():
@@ -391,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             email_log = EmailLog(folder / "sent.jsonl")
             machine = common.machine_facts(load_average, gunicorn_workers=args.workers)
             storefront = create_storefront()
-            drain_queue()  # left over from an interrupted run, if any
+            common.drain_queue(BENCH_QUEUE)  # left over from an interrupted run, if any
             env = stack_environment(database, email_log.path)
             if args.dispatch_period:
                 env["AFTERSALE_BENCH_DISPATCH_PERIOD"] = str(args.dispatch_period)
@@ -399,8 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                 server_log = folder / "gunicorn.log"
                 processes.append(common.start_server(port, args.workers, server_log, env))
                 common.wait_until_up(processes[0], port, server_log)
-                processes.append(start_celery("worker", env, folder))
-                processes.append(start_celery("beat", env, folder))
+                processes.append(common.start_celery("worker", env, folder, BENCH_QUEUE))
+                processes.append(common.start_celery("beat", env, folder, BENCH_QUEUE))
                 try:
                     events = run(args, storefront, port, email_log)
                 except BenchError as error:
@@ -412,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 for process in reversed(processes):
                     common.stop_server(process)
-                drain_queue()
+                common.drain_queue(BENCH_QUEUE)
             email_log.read_new()
             problems = add_phases(storefront, events) + duplicates(email_log)
     except BenchError as error:

@@ -227,24 +227,6 @@ def count_rows(storefront, endpoint: str) -> int:
     )
 
 
-def drain_queue() -> int:
-    """How many tasks the real endpoint pushed to the bench queue; the queue is then deleted."""
-    import redis
-    from django.conf import settings
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        # kombu keeps a queue as a Redis list named after it (one more per priority step) and
-        # the exchange's bindings in sets.
-        keys = [BENCH_QUEUE, *(f"{BENCH_QUEUE}\x06\x16{p}" for p in (1, 2, 3, 6, 9))]
-        queued = sum(client.llen(key) for key in keys)
-        bindings = (f"_kombu.binding.{BENCH_QUEUE}", f"_kombu.binding_permanent.{BENCH_QUEUE}")
-        client.delete(*keys, *bindings)
-    finally:
-        client.close()
-    return queued
-
-
 def summarise(concurrency: int, endpoint: str, rounds: list[dict]) -> dict:
     rates = [r["per_second"] for r in rounds]
     median_rate = statistics.median(rates)
@@ -406,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
             machine = common.machine_facts(load_average, gunicorn_workers=args.workers)
             storefront = create_storefront()
             check_routes(storefront.public_id)
-            drain_queue()  # left over from an interrupted run, if any
+            common.drain_queue(BENCH_QUEUE)  # left over from an interrupted run, if any
             bench_env = server_environment(storefront, database)
             server = common.start_server(port, args.workers, log_path, bench_env)
             try:
@@ -414,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                 configurations, sent = run(args, storefront, port, log_path)
             finally:
                 common.stop_server(server)
-                queued = drain_queue()
+                queued = common.drain_queue(BENCH_QUEUE)
             rows = {endpoint: count_rows(storefront, endpoint) for endpoint in ENDPOINTS}
     except BenchError as error:
         return common.fail(error)
