@@ -496,3 +496,18 @@ def test_a_notification_becomes_a_lost_sale_through_the_dispatcher_and_a_worker(
     assert lost.reason == R.SUSPECTED_FRAUD
     assert not recovery(shop).exists()  # fraud is never told to the buyer
     assert webhooks.TEST_ID not in {e.event_id for e in events(shop)}
+
+
+# --- The connections page ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_connections_page_has_payplug_its_guide_and_its_test_button(alpha_client, alpha):
+    page = alpha_client.get("/app/alpha/settings/providers/").content.decode()
+    section = page[page.index('id="provider-payplug"') :]
+    section = section[: section.index("</section>")]
+    assert f"/webhooks/payplug/{alpha.storefront.public_id}/" in section
+    assert "no dashboard setting for this URL" in section
+    assert "My account → API credentials" in section
+    assert "4242 4242 4242 4242" in section  # how to test the whole path in test mode
+    assert "Send a test event" in section
