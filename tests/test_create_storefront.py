@@ -53,7 +53,14 @@ def test_creates_storefront_owner_key_and_secrets():
     assert result["id"] == storefront.public_id
     assert result["slug"] == "maison-lune"
     assert result["webhook_urls"]["stripe"] == f"/webhooks/stripe/{storefront.public_id}/"
-    assert set(result["webhook_urls"]) == {"stripe", "adyen", "easypost", "aftership", "generic"}
+    assert set(result["webhook_urls"]) == {
+        "stripe",
+        "adyen",
+        "payplug",
+        "easypost",
+        "aftership",
+        "generic",
+    }
     # Every URL printed is an endpoint: an unsigned post is refused by it, never a 404.
     for provider, path in result["webhook_urls"].items():
         answer = Client().post(path, data="{}", content_type="application/json")
@@ -70,6 +77,22 @@ def test_creates_storefront_owner_key_and_secrets():
         ("stripe", "whsec_abcdefghijklmnop1234"),
     ]
     assert AuditLog.objects.for_storefront(storefront).filter(action="storefront.created").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "key",
+    ["sk_live_43b7e007298f57f7aedee32800a52301", "sk_test_7c5cb3b54abcf5062f056639e809368c"],
+)
+def test_a_payplug_secret_key_live_or_test_is_accepted(key):
+    result = create(
+        "--name", "Boutique", "--owner-email", "o@example.com", "--secret", f"payplug={key}"
+    )
+    storefront = Storefront.objects.get()
+    assert result["webhook_urls"]["payplug"] == f"/webhooks/payplug/{storefront.public_id}/"
+    secret = ProviderSecret.objects.for_storefront(storefront).get(provider="payplug")
+    assert secret.secret == key
+    assert key not in json.dumps(result)
 
 
 @pytest.mark.django_db
@@ -94,6 +117,14 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
         # No Mollie endpoint exists yet: no secret for it either.
         (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "unknown provider 'mollie'"),
         (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
+        # PayPlug's secret key, not its public key, nor a key of another provider.
+        (
+            ["--secret", "payplug=pk_live_43b7e007298f57f7aedee32800a52301"],
+            "the payplug secret is malformed: expected a PayPlug secret key: 'sk_live_' or "
+            "'sk_test_' followed by the key",
+        ),
+        (["--secret", "payplug=sk_live_short"], "the payplug secret is malformed"),
+        (["--secret", "payplug=live_abcdefghijklmnopqrstuvwx"], "the payplug secret is malformed"),
         (["--secret", "stripe"], "--secret takes PROVIDER=SECRET"),
         (["--secret", "stripe="], "--secret takes PROVIDER=SECRET"),
         (["--password", "123"], "too short"),
