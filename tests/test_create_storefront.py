@@ -53,7 +53,14 @@ def test_creates_storefront_owner_key_and_secrets():
     assert result["id"] == storefront.public_id
     assert result["slug"] == "maison-lune"
     assert result["webhook_urls"]["stripe"] == f"/webhooks/stripe/{storefront.public_id}/"
-    assert set(result["webhook_urls"]) == {"stripe", "adyen", "easypost", "aftership", "generic"}
+    assert set(result["webhook_urls"]) == {
+        "stripe",
+        "adyen",
+        "lyra",
+        "easypost",
+        "aftership",
+        "generic",
+    }
     # Every URL printed is an endpoint: an unsigned post is refused by it, never a 404.
     for provider, path in result["webhook_urls"].items():
         answer = Client().post(path, data="{}", content_type="application/json")
@@ -70,6 +77,27 @@ def test_creates_storefront_owner_key_and_secrets():
         ("stripe", "whsec_abcdefghijklmnop1234"),
     ]
     assert AuditLog.objects.for_storefront(storefront).filter(action="storefront.created").exists()
+
+
+@pytest.mark.django_db
+def test_lyra_takes_its_rest_password_and_its_form_key():
+    result = create(
+        "--name",
+        "Boutique Lyra",
+        "--owner-email",
+        "owner@example.com",
+        "--secret",
+        "lyra=testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+        "--secret",
+        "lyra=Zx8Qw3Lp5Rt7Yu9K",
+    )
+    storefront = Storefront.objects.get()
+    assert result["webhook_urls"]["lyra"] == f"/webhooks/lyra/{storefront.public_id}/"
+    secrets = ProviderSecret.objects.for_storefront(storefront).filter(provider="lyra")
+    assert sorted(secrets.values_list("secret", flat=True)) == [
+        "Zx8Qw3Lp5Rt7Yu9K",
+        "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+    ]
 
 
 @pytest.mark.django_db
@@ -94,6 +122,12 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
         # No Mollie endpoint exists yet: no secret for it either.
         (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "unknown provider 'mollie'"),
         (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
+        # Lyra's browser-return HMAC key signs no IPN: a password or a form key is asked for.
+        (
+            ["--secret", "lyra=38453613e7f44dc58732bad3dca2bca3"],
+            "the lyra secret is malformed: expected the REST API password (testpassword_… or "
+            "prodpassword_…) or the form's 16-character test or production key",
+        ),
         (["--secret", "stripe"], "--secret takes PROVIDER=SECRET"),
         (["--secret", "stripe="], "--secret takes PROVIDER=SECRET"),
         (["--password", "123"], "too short"),
