@@ -242,6 +242,7 @@ CONNECTIONS = [
     "payments.providers.stripe",
     "payments.providers.adyen",
     "payments.providers.payplug",
+    "payments.providers.lyra",
     "tracking.providers.easypost",
     "tracking.providers.aftership",
     "tracking.providers.generic",

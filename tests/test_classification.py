@@ -5,6 +5,7 @@ import pytest
 
 from payments.classification import classify
 from payments.providers.adyen import codes as adyen
+from payments.providers.lyra import codes as lyra
 from payments.providers.stripe import codes as stripe
 from payments.reasons import FailureReason as R
 from payments.signals import SignalKind
@@ -29,6 +30,11 @@ TABLES = [
     ("stripe", "cancellation_reason", stripe.CANCELLATION_REASONS),
     ("adyen", "reason", adyen.REFUSAL_REASONS),
     ("adyen", "event_code", adyen.EVENT_CODES),
+    ("lyra", "auth_result", lyra.AUTH_RESULTS),
+    ("lyra", "error_code", lyra.ERROR_CODES),
+    ("lyra", "extra_result", lyra.RISK_RESULTS),
+    ("lyra", "result", lyra.RESULTS),
+    ("lyra", "status", lyra.STATUSES),
 ]
 
 ROWS = [
@@ -157,6 +163,31 @@ ADYEN_DOCUMENTED_REFUSAL_REASONS = [
     "Transaction blocked by Adyen to prevent excessive retry fees",
 ]
 
+# The CB network's authorization codes on the Lyra gateways' pages (payments/providers/lyra/
+# codes.py cites them), less "00", the approval.
+LYRA_DOCUMENTED_CB_CODES = _words(
+    """
+    02 03 04 05 07 08 12 13 14 15 17 19 20 24 25 26 27 28 29 30 31 33 34 38 41 43 46 51 54 55 56
+    57 58 59 60 61 63 65 68 75 76 78 80 81 82 83 84 86 88 90 91 94 96 97 98 99
+"""
+)
+
+# https://docs.lyra.com/en/rest/V4.0/api/errors_acq.html, errors-reference.html (AUTH_149) and
+# errors_psp.html: the codes that can end a payment attempt (see codes.py).
+LYRA_DOCUMENTED_ERROR_CODES = _words(
+    """
+    ACQ_001 ACQ_999 AUTH_149 PSP_001 PSP_002 PSP_003 PSP_020 PSP_021 PSP_022 PSP_023 PSP_024
+    PSP_025 PSP_026 PSP_027 PSP_030 PSP_031 PSP_036 PSP_040 PSP_041 PSP_042 PSP_050 PSP_051
+    PSP_052 PSP_053 PSP_054 PSP_055 PSP_056 PSP_057 PSP_099 PSP_108 PSP_999
+"""
+)
+
+# https://docs.lyra.com/en/collect/form-payment/reference/vads-extra-result.html, less "00".
+LYRA_DOCUMENTED_RISK_RESULTS = _words("02 03 04 05 06 07 08 09 14 20 30 99")
+
+# vads_result (Sogecommerce's page and Lyra's form SDK), less "00".
+LYRA_DOCUMENTED_RESULTS = _words("02 05 17 30 96")
+
 
 @pytest.mark.parametrize(
     ("documented", "table"),
@@ -164,6 +195,10 @@ ADYEN_DOCUMENTED_REFUSAL_REASONS = [
         pytest.param(STRIPE_DOCUMENTED_DECLINE_CODES, stripe.DECLINE_CODES, id="stripe-decline"),
         pytest.param(STRIPE_DOCUMENTED_CARD_ERROR_CODES, stripe.ERROR_CODES, id="stripe-error"),
         pytest.param(ADYEN_DOCUMENTED_REFUSAL_REASONS, adyen.REFUSAL_REASONS, id="adyen"),
+        pytest.param(LYRA_DOCUMENTED_CB_CODES, lyra.AUTH_RESULTS, id="lyra-cb"),
+        pytest.param(LYRA_DOCUMENTED_ERROR_CODES, lyra.ERROR_CODES, id="lyra-error"),
+        pytest.param(LYRA_DOCUMENTED_RISK_RESULTS, lyra.RISK_RESULTS, id="lyra-risk"),
+        pytest.param(LYRA_DOCUMENTED_RESULTS, lyra.RESULTS, id="lyra-result"),
     ],
 )
 def test_every_documented_code_has_a_row(documented, table):
@@ -316,6 +351,58 @@ CASES = [
     ("adyen", {"event_code": "offer_closed"}, FAILED, R.ABANDONED),
     ("adyen", {"reason": "Some new reason:99", "event_code": "AUTHORISATION"}, FAILED, R.UNKNOWN),
     ("adyen", {"reason": ":05"}, FAILED, R.UNKNOWN),
+    # Lyra: the bank's code first; REST writes one digit where CB has two.
+    (
+        "lyra",
+        {"status": "REFUSED", "result": "05", "auth_result": "51"},
+        FAILED,
+        R.INSUFFICIENT_FUNDS,
+    ),
+    ("lyra", {"auth_result": "5", "error_code": "ACQ_001"}, FAILED, R.BANK_DECLINED),
+    ("lyra", {"auth_result": "43", "extra_result": "00"}, FAILED, R.SUSPECTED_FRAUD),
+    ("lyra", {"auth_result": "54"}, FAILED, R.CARD_EXPIRED),
+    ("lyra", {"auth_result": "57"}, FAILED, R.ONLINE_PAYMENT_NOT_ENABLED),
+    ("lyra", {"auth_result": "81"}, FAILED, R.AUTHENTICATION_FAILED),
+    ("lyra", {"auth_result": "91"}, FAILED, R.PROCESSING_ERROR),
+    ("lyra", {"auth_result": "17", "status": "REFUSED"}, FAILED, R.ABANDONED),
+    # An unknown bank code is not guessed from the vaguer ones after it.
+    ("lyra", {"auth_result": "A9", "result": "05", "error_code": "ACQ_001"}, FAILED, R.UNKNOWN),
+    ("lyra", {"auth_result": "102", "status": "REFUSED"}, FAILED, R.UNKNOWN),  # Edenred's
+    # The approval is no refusal: what comes next decides.
+    ("lyra", {"auth_result": "0", "error_code": "PSP_053"}, FAILED, R.PROCESSING_ERROR),
+    (
+        "lyra",
+        {"auth_result": "00", "result": "05", "extra_result": "05"},
+        FAILED,
+        R.SUSPECTED_FRAUD,
+    ),
+    # REST: the acquirer's code travels in detailedErrorCode under ACQ_001, and only there.
+    ("lyra", {"error_code": "ACQ_001", "detailed_error_code": "51"}, FAILED, R.INSUFFICIENT_FUNDS),
+    (
+        "lyra",
+        {"error_code": "ACQ_001", "detailed_error_code": "14"},
+        FAILED,
+        R.CARD_DETAILS_INCORRECT,
+    ),
+    ("lyra", {"error_code": "ACQ_001", "detailed_error_code": "ZZ"}, FAILED, R.UNKNOWN),
+    ("lyra", {"error_code": "ACQ_001"}, FAILED, R.BANK_DECLINED),
+    ("lyra", {"error_code": "PSP_042", "detailed_error_code": "51"}, FAILED, R.INSUFFICIENT_FUNDS),
+    ("lyra", {"error_code": "PSP_003", "detailed_error_code": "43"}, FAILED, R.BANK_DECLINED),
+    ("lyra", {"error_code": "AUTH_149"}, FAILED, R.AUTHENTICATION_FAILED),
+    ("lyra", {"error_code": "PSP_108"}, FAILED, R.ABANDONED),
+    ("lyra", {"error_code": "INT_015"}, FAILED, R.UNKNOWN),
+    # The shop's risk controls are a fraud verdict, unless the form itself was malformed.
+    ("lyra", {"result": "05", "extra_result": "03"}, FAILED, R.SUSPECTED_FRAUD),
+    ("lyra", {"result": "05", "extra_result": "99"}, FAILED, R.PROCESSING_ERROR),
+    ("lyra", {"result": "30", "extra_result": "09"}, FAILED, R.MERCHANT_CONFIGURATION),
+    ("lyra", {"result": "05", "extra_result": "00"}, FAILED, R.BANK_DECLINED),
+    ("lyra", {"result": "96", "status": "REFUSED"}, FAILED, R.PROCESSING_ERROR),
+    # Statuses: the buyer left, or the payment was cancelled.
+    ("lyra", {"status": "ABANDONED", "result": "17"}, ABANDONED, R.ABANDONED),
+    ("lyra", {"status": "NOT_CREATED"}, ABANDONED, R.ABANDONED),
+    ("lyra", {"status": "CANCELLED"}, ABANDONED, R.ABANDONED),
+    ("lyra", {"status": "REFUSED"}, FAILED, R.UNKNOWN),
+    ("lyra", {"status": "UNPAID"}, FAILED, R.UNKNOWN),
     # Providers vary in case; provider names too.
     ("Stripe", {"decline_code": "Insufficient_Funds"}, FAILED, R.INSUFFICIENT_FUNDS),
     ("ADYEN", {"reason": "NOT ENOUGH BALANCE"}, FAILED, R.INSUFFICIENT_FUNDS),
@@ -337,7 +424,7 @@ def test_there_are_enough_hand_written_cases():
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize("provider", ["stripe", "adyen", "other"])
+@pytest.mark.parametrize("provider", ["stripe", "adyen", "lyra", "other"])
 def test_no_codes_is_unknown_when_failed_and_abandoned_when_abandoned(provider):
     assert classify(provider, {}, FAILED) == R.UNKNOWN
     assert classify(provider, {}, ABANDONED) == R.ABANDONED

@@ -57,6 +57,7 @@ def test_creates_storefront_owner_key_and_secrets():
         "stripe",
         "adyen",
         "payplug",
+        "lyra",
         "easypost",
         "aftership",
         "generic",
@@ -96,6 +97,27 @@ def test_a_payplug_secret_key_live_or_test_is_accepted(key):
 
 
 @pytest.mark.django_db
+def test_lyra_takes_its_rest_password_and_its_form_key():
+    result = create(
+        "--name",
+        "Boutique Lyra",
+        "--owner-email",
+        "owner@example.com",
+        "--secret",
+        "lyra=testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+        "--secret",
+        "lyra=Zx8Qw3Lp5Rt7Yu9K",
+    )
+    storefront = Storefront.objects.get()
+    assert result["webhook_urls"]["lyra"] == f"/webhooks/lyra/{storefront.public_id}/"
+    secrets = ProviderSecret.objects.for_storefront(storefront).filter(provider="lyra")
+    assert sorted(secrets.values_list("secret", flat=True)) == [
+        "Zx8Qw3Lp5Rt7Yu9K",
+        "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+    ]
+
+
+@pytest.mark.django_db
 def test_a_password_is_made_up_when_none_is_given():
     result = create("--name", "Shop", "--owner-email", "owner@example.com")
     assert User.objects.get().check_password(result["owner_password"])
@@ -125,6 +147,12 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
         ),
         (["--secret", "payplug=sk_live_short"], "the payplug secret is malformed"),
         (["--secret", "payplug=live_abcdefghijklmnopqrstuvwx"], "the payplug secret is malformed"),
+        # Lyra's browser-return HMAC key signs no IPN: a password or a form key is asked for.
+        (
+            ["--secret", "lyra=38453613e7f44dc58732bad3dca2bca3"],
+            "the lyra secret is malformed: expected the REST API password (testpassword_… or "
+            "prodpassword_…) or the form's 16-character test or production key",
+        ),
         (["--secret", "stripe"], "--secret takes PROVIDER=SECRET"),
         (["--secret", "stripe="], "--secret takes PROVIDER=SECRET"),
         (["--password", "123"], "too short"),
