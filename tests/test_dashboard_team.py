@@ -163,8 +163,8 @@ def test_another_storefronts_slug_and_ids_are_404(client, two_storefronts):
         if re.search(r"/\d+/", url):  # their ids under our slug
             assert client.post(url.replace("/app/bravo/", "/app/alpha/"), data).status_code == 404
     assert snapshot(bravo.storefront) == before
-    assert client.get("/app/alpha/settings/providers/mollie/test/").status_code == 405
-    assert client.post("/app/alpha/settings/providers/mollie/test/").status_code == 404
+    assert client.get("/app/alpha/settings/providers/nosuch/test/").status_code == 405
+    assert client.post("/app/alpha/settings/providers/nosuch/test/").status_code == 404
 
 
 # --- Secrets ------------------------------------------------------------------------------------
