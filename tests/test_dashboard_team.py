@@ -31,6 +31,7 @@ NEW_STRIPE = "whsec_newnewnewnewnewnewnew1234"
 SECRETS = {
     "stripe": "whsec_testtesttesttesttest",
     "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+    "mollie": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM",
     "easypost": "easypost-secret-1",
     "aftership": "aftership-secret-1",
     "generic": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
