@@ -189,7 +189,7 @@ def test_an_unknown_storefront_is_404_and_get_is_405(client, shop):
     assert client.get(f"/webhooks/mollie/{shop.storefront.public_id}/").status_code == 405
 
 
-# --- The worker: failure, success, order ----------------------------------------------------------
+# --- The worker: failure, success, order --------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -390,7 +390,7 @@ def test_a_deleted_customer_leaves_the_sale_without_an_address(client, shop, api
     assert not recovery_emails(shop).exists()
 
 
-# --- What is not trusted: forged, another tenant's, refused ------------------------------------
+# --- What is not trusted: forged, another tenant's, refused -------------------------------------
 
 
 @pytest.mark.django_db
@@ -484,7 +484,7 @@ def test_a_longer_outage_is_retried_by_the_task_then_processed(client, shop, api
     assert sales(shop).count() == 1
 
 
-# --- With a real worker ---------------------------------------------------------------------------
+# --- With a real worker -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
@@ -503,7 +503,7 @@ def test_the_dispatcher_and_a_worker_take_a_notification_to_a_lost_sale(
     assert set(events(shop).values_list("status", flat=True)) == {"processed"}
 
 
-# --- The connections page -------------------------------------------------------------------------
+# --- The connections page -----------------------------------------------------------------------
 
 
 @pytest.mark.django_db

@@ -81,7 +81,7 @@ def test_the_test_event_names_the_test_payment_and_needs_no_key():
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-# --- The API key ----------------------------------------------------------------------------------
+# --- The API key --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_anything_else_is_refused_with_the_expected_format(value):
     assert "'live_' or 'test_'" in CONNECTION.secret_format.expected
 
 
-# --- Every row of every table ---------------------------------------------------------------------
+# --- Every row of every table -------------------------------------------------------------------
 
 # Source: https://docs.mollie.com/reference/get-payment, credit card details.failureReason
 # ("Possible values"), the same in Mollie's OpenAPI description of June 2026.

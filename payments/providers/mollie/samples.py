@@ -196,7 +196,7 @@ def customer(customer_id: str, *, email: str, name: str = "Camille Martin") -> d
     }
 
 
-# --- Why a payment fails: Mollie's own codes for each canonical reason ---------------------------
+# --- Why a payment fails: Mollie's own codes for each canonical reason --------------------------
 
 # For each reason Mollie can report, the payment that reports it: a card payment's
 # details.failureReason (the codes behind Mollie's test-mode magic amounts,

@@ -8,10 +8,10 @@ will never result in orders being processed without being actually paid", becaus
 fetches the payment (https://docs.mollie.com/reference/webhooks; mollie/api-documentation,
 source/overview/webhooks.rst). Mollie counts only a 200 as delivered, waits 15 s, and retries ten
 times over 26 hours; it advises answering 200 even for an id the receiver does not know, so as
-to leak nothing. inbound.notified does all of that: it stores each notification, and the worker
-fetches the payment, stores the state fetched once (the payment id and its status: a repeated
-notification of one status is one event, a payment that fails and is later paid would be two)
-and processes it; an id Mollie does not know for the storefront's keys is REJECTED.
+to leak nothing. inbound.notified does the rest: the edge stores each notification, and the
+worker fetches the payment, stores the state fetched once (the payment id and its status: a
+repeated notification of one status is one event, a payment that fails and is later paid would
+be two) and processes it; an id Mollie does not know for the storefront's keys is REJECTED.
 
 The payment: https://docs.mollie.com/reference/get-payment (source/reference/v2/payments-api/
 get-payment.rst, and Mollie's OpenAPI description as mollie/mollie-api-typescript publishes it);
@@ -61,8 +61,8 @@ _STATUS_WORD = re.compile(r"[a-z_]{1,30}")
 _MAX_FIELDS = 10
 
 # The statuses that settle a payment, and what each says. `open` and `pending` do not: Mollie
-# does not call the webhook for them, and a notification that finds one (a relayed or early
-# call) is stored and ignored, the outcome's own notification follows.
+# does not call the webhook for them; a notification that finds one (a relayed or early call)
+# is stored and ignored, and the outcome's own notification follows.
 STATUSES: dict[str, SignalKind] = {
     # "The payment has failed and cannot be completed with a different payment method" (status
     # changes page): final. The buyer's next try is a new payment, with a new id.
@@ -305,7 +305,7 @@ def _codes(payment: Mapping) -> dict[str, str]:
     return {key: text for key, value in pairs if (text := _text(value))}
 
 
-# --- The adapter ----------------------------------------------------------------------------------
+# --- The adapter --------------------------------------------------------------------------------
 
 
 class Adapter(NotifiedPaymentAdapter):
