@@ -240,9 +240,10 @@ CELERY_BEAT_SCHEDULE = {
 # processes the stored events in the worker. Adding a connection is adding its package and a line.
 CONNECTIONS = [
     "payments.providers.stripe",
-    "payments.providers.adyen",
     "payments.providers.payplug",
+    "payments.providers.mollie",
     "payments.providers.lyra",
+    "payments.providers.adyen",
     "tracking.providers.easypost",
     "tracking.providers.aftership",
     "tracking.providers.generic",

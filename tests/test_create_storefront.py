@@ -58,10 +58,12 @@ def test_creates_storefront_owner_key_and_secrets():
         "adyen",
         "payplug",
         "lyra",
+        "mollie",
         "easypost",
         "aftership",
         "generic",
     }
+    assert result["webhook_urls"]["mollie"] == f"/webhooks/mollie/{storefront.public_id}/"
     # Every URL printed is an endpoint: an unsigned post is refused by it, never a 404.
     for provider, path in result["webhook_urls"].items():
         answer = Client().post(path, data="{}", content_type="application/json")
@@ -118,6 +120,26 @@ def test_lyra_takes_its_rest_password_and_its_form_key():
 
 
 @pytest.mark.django_db
+def test_mollie_takes_its_live_and_test_api_keys():
+    live, test = "live_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM", "test_4BBB6H4s2jGi3ajsx4E2KqY5sxSXaRV"
+    create(
+        "--name",
+        "Shop",
+        "--owner-email",
+        "owner@example.com",
+        "--secret",
+        f"mollie={live}",
+        "--secret",
+        f"mollie={test}",
+    )
+    secrets = ProviderSecret.objects.for_storefront(Storefront.objects.get())
+    assert sorted(secrets.filter(provider="mollie").values_list("secret", flat=True)) == [
+        live,
+        test,
+    ]
+
+
+@pytest.mark.django_db
 def test_a_password_is_made_up_when_none_is_given():
     result = create("--name", "Shop", "--owner-email", "owner@example.com")
     assert User.objects.get().check_password(result["owner_password"])
@@ -136,8 +158,10 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
     ("args", "message"),
     [
         (["--secret", "paypal=whatever1234"], "unknown provider 'paypal'"),
-        # No Mollie endpoint exists yet: no secret for it either.
-        (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "unknown provider 'mollie'"),
+        # A Mollie API key is "live_" or "test_" and 30 or more letters and digits.
+        (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "the mollie secret is malformed"),
+        (["--secret", "mollie=access_abcdefghijklmnopqrstuvwxyz0123"], "expected a Mollie API key"),
+        (["--secret", "mollie=sk_live_abcdefghijklmnopqrstuvwxyz0123"], "'live_' or 'test_'"),
         (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
         # PayPlug's secret key, not its public key, nor a key of another provider.
         (

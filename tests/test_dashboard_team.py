@@ -33,6 +33,7 @@ SECRETS = {
     "adyen": "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
     "payplug": "sk_test_7c5cb3b54abcf5062f056639e809368c",
     "lyra": "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
+    "mollie": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM",
     "easypost": "easypost-secret-1",
     "aftership": "aftership-secret-1",
     "generic": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -165,8 +166,8 @@ def test_another_storefronts_slug_and_ids_are_404(client, two_storefronts):
         if re.search(r"/\d+/", url):  # their ids under our slug
             assert client.post(url.replace("/app/bravo/", "/app/alpha/"), data).status_code == 404
     assert snapshot(bravo.storefront) == before
-    assert client.get("/app/alpha/settings/providers/mollie/test/").status_code == 405
-    assert client.post("/app/alpha/settings/providers/mollie/test/").status_code == 404
+    assert client.get("/app/alpha/settings/providers/nosuch/test/").status_code == 405
+    assert client.post("/app/alpha/settings/providers/nosuch/test/").status_code == 404
 
 
 # --- Secrets ------------------------------------------------------------------------------------
