@@ -241,6 +241,7 @@ CELERY_BEAT_SCHEDULE = {
 CONNECTIONS = [
     "payments.providers.stripe",
     "payments.providers.adyen",
+    "payments.providers.paypal",
     "tracking.providers.easypost",
     "tracking.providers.aftership",
     "tracking.providers.generic",

@@ -15,6 +15,12 @@ from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSec
 from storefront_settings.services.credentials import authenticate_api_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PAYPAL_CLIENT_ID = (
+    "AV8hdBBM7nB9W2fGsS-yzNpW9pQ7j0fqOGm1RjbhT2aXEVtA3TLxGSs_RjbB2vKSf1aA5VeVgXn1K6Ky"
+)
+PAYPAL_CLIENT_SECRET = (
+    "EJuSmYMfsVyQ3kDOoAHsG1QTmUdaL3b6sk-2VBqS7pBwDrLnoC_jpMfTmV7kaW5y0CbW8fq2yW0L9A"
+)
 User = get_user_model()
 
 
@@ -53,7 +59,14 @@ def test_creates_storefront_owner_key_and_secrets():
     assert result["id"] == storefront.public_id
     assert result["slug"] == "maison-lune"
     assert result["webhook_urls"]["stripe"] == f"/webhooks/stripe/{storefront.public_id}/"
-    assert set(result["webhook_urls"]) == {"stripe", "adyen", "easypost", "aftership", "generic"}
+    assert set(result["webhook_urls"]) == {
+        "stripe",
+        "adyen",
+        "paypal",
+        "easypost",
+        "aftership",
+        "generic",
+    }
     # Every URL printed is an endpoint: an unsigned post is refused by it, never a 404.
     for provider, path in result["webhook_urls"].items():
         answer = Client().post(path, data="{}", content_type="application/json")
@@ -70,6 +83,17 @@ def test_creates_storefront_owner_key_and_secrets():
         ("stripe", "whsec_abcdefghijklmnop1234"),
     ]
     assert AuditLog.objects.for_storefront(storefront).filter(action="storefront.created").exists()
+
+
+@pytest.mark.django_db
+def test_a_paypal_secret_is_the_rest_apps_credentials_and_the_webhook_id():
+    secret = f"{PAYPAL_CLIENT_ID}:{PAYPAL_CLIENT_SECRET}:8PT597110X687430LKGECATA"
+    result = create(
+        "--name", "Shop", "--owner-email", "o@example.com", "--secret", f"paypal={secret}"
+    )
+    stored = ProviderSecret.objects.for_storefront(Storefront.objects.get()).get()
+    assert (stored.provider, stored.secret, stored.hint) == ("paypal", secret, "CATA")
+    assert PAYPAL_CLIENT_SECRET not in json.dumps(result)
 
 
 @pytest.mark.django_db
@@ -90,7 +114,15 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--secret", "paypal=whatever1234"], "unknown provider 'paypal'"),
+        (
+            ["--secret", "paypal=whatever1234"],
+            "the paypal secret is malformed: expected <client id>:<client secret>:<webhook id>",
+        ),
+        # The REST app's credentials without the webhook's id: nothing could be verified.
+        (
+            ["--secret", f"paypal={PAYPAL_CLIENT_ID}:{PAYPAL_CLIENT_SECRET}"],
+            "paypal secret is malformed",
+        ),
         # No Mollie endpoint exists yet: no secret for it either.
         (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "unknown provider 'mollie'"),
         (["--secret", "stripe=not-a-stripe-secret"], "the stripe secret is malformed"),
