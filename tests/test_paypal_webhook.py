@@ -431,6 +431,32 @@ def test_another_shops_genuine_event_is_verified_with_this_shops_webhook_only(
 
 
 @pytest.mark.django_db
+def test_headers_paypal_finds_malformed_are_a_failure_to_verify(client, shop, paypal):
+    sale = Sale(paypal, shop.app)
+    event = deliver(client, shop.storefront, sale, sale.failure())
+    paypal.outages["verify"] = [400]  # PayPal's VALIDATION_ERROR, not retried
+    assert work(event) == "rejected"
+    assert not sales(shop.storefront).exists()
+
+
+@pytest.mark.django_db
+def test_a_forgery_is_rejected_even_beside_a_secret_paypal_refuses(client, shop, paypal):
+    """PayPal answered FAILURE for one secret's webhook: that is an answer about the event,
+    whatever became of the other secret (refused credentials)."""
+    stale = paypal.app("Stale")
+    credentials.add_provider_secret(
+        storefront=shop.storefront,
+        provider="paypal",
+        secret=f"{stale.client_id}:EStaleSecretAbcdefghijklmnop:{next(iter(stale.webhook_ids))}",
+    )
+    sale = Sale(paypal, shop.app)
+    delivered = sale.delivered(sale.failure())
+    delivered.headers["PAYPAL-TRANSMISSION-SIG"] = "bm90IGEgc2lnbmF0dXJl"
+    post(client, shop.storefront, delivered)
+    assert work(stored(shop.storefront).get()) == "rejected"
+
+
+@pytest.mark.django_db
 def test_every_active_secret_is_tried_so_rotation_works(client, shop, paypal):
     sale = Sale(paypal, shop.app)
     newer = paypal.app("Newer")

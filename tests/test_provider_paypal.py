@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+import responses
 
 from payments.classification import classify
 from payments.providers.paypal import CONNECTION, client, samples, webhooks
@@ -370,3 +371,19 @@ def test_the_stand_in_signature_changes_with_the_webhook_the_body_and_the_transm
         b'{"id":"WH-2"}', "WEBHOOK1A", "t-1", "2026-11-18T09:46:40Z"
     )
     assert signature != samples.stand_in_signature(body, "WEBHOOK1A", "t-2", "2026-11-18T09:46:40Z")
+
+
+@pytest.mark.django_db
+def test_a_token_too_short_lived_to_keep_a_minute_is_not_kept(settings, fresh_cache):
+    app = client.credentials(f"{CLIENT_ID}:{CLIENT_SECRET}:8PT597110X687430LKGECATA")
+    with responses.RequestsMock() as mock:
+        mock.post(f"{client.LIVE_API}/v1/oauth2/token", json=samples.token("A21AAshort", 45))
+        mock.post(f"{client.LIVE_API}/v1/oauth2/token", json=samples.token("A21AAlong", 600))
+        assert client.access_token(client.LIVE_API, app) == "A21AAshort"
+        assert client.access_token(client.LIVE_API, app) == "A21AAlong"
+        assert client.access_token(client.LIVE_API, app) == "A21AAlong"  # kept now
+        assert len(mock.calls) == 2
+        # Basic auth with the app's credentials, the client-credentials grant.
+        request = mock.calls[0].request
+        assert request.headers["Authorization"].startswith("Basic ")
+        assert request.body == "grant_type=client_credentials"

@@ -5,7 +5,7 @@ time, the webhook id and the CRC32 of the body), so only PayPal's certificate or
 can tell a genuine event from a forgery. We ask PayPal ("verification A"): POST
 /v1/notifications/verify-webhook-signature with the five PAYPAL-* headers the event came with,
 the webhook id and the event, which answers `verification_status` SUCCESS or FAILURE
-(https://developer.paypal.com/api/webhooks/v1/#verify-webhook-signature_post;
+(https://developer.paypal.com/api/webhooks/v1/verify-webhook-signature-post;
 paypal/paypal-rest-api-specifications:openapi/notifications_webhooks_v1.json). Each call needs
 an access token from POST /v1/oauth2/token with the REST app's client id and secret (HTTP basic
 auth, grant_type=client_credentials: https://developer.paypal.com/api/rest/authentication/),
