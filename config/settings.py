@@ -242,6 +242,7 @@ CONNECTIONS = [
     "payments.providers.stripe",
     "payments.providers.payplug",
     "payments.providers.mollie",
+    "payments.providers.paypal",
     "payments.providers.lyra",
     "payments.providers.adyen",
     "tracking.providers.easypost",

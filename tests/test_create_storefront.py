@@ -15,6 +15,12 @@ from storefront_settings.models import ApiKey, AuditLog, Membership, ProviderSec
 from storefront_settings.services.credentials import authenticate_api_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PAYPAL_CLIENT_ID = (
+    "AV8hdBBM7nB9W2fGsS-yzNpW9pQ7j0fqOGm1RjbhT2aXEVtA3TLxGSs_RjbB2vKSf1aA5VeVgXn1K6Ky"
+)
+PAYPAL_CLIENT_SECRET = (
+    "EJuSmYMfsVyQ3kDOoAHsG1QTmUdaL3b6sk-2VBqS7pBwDrLnoC_jpMfTmV7kaW5y0CbW8fq2yW0L9A"
+)
 User = get_user_model()
 
 
@@ -59,6 +65,7 @@ def test_creates_storefront_owner_key_and_secrets():
         "payplug",
         "lyra",
         "mollie",
+        "paypal",
         "easypost",
         "aftership",
         "generic",
@@ -140,6 +147,17 @@ def test_mollie_takes_its_live_and_test_api_keys():
 
 
 @pytest.mark.django_db
+def test_a_paypal_secret_is_the_rest_apps_credentials_and_the_webhook_id():
+    secret = f"{PAYPAL_CLIENT_ID}:{PAYPAL_CLIENT_SECRET}:8PT597110X687430LKGECATA"
+    result = create(
+        "--name", "Shop", "--owner-email", "o@example.com", "--secret", f"paypal={secret}"
+    )
+    stored = ProviderSecret.objects.for_storefront(Storefront.objects.get()).get()
+    assert (stored.provider, stored.secret, stored.hint) == ("paypal", secret, "CATA")
+    assert PAYPAL_CLIENT_SECRET not in json.dumps(result)
+
+
+@pytest.mark.django_db
 def test_a_password_is_made_up_when_none_is_given():
     result = create("--name", "Shop", "--owner-email", "owner@example.com")
     assert User.objects.get().check_password(result["owner_password"])
@@ -157,7 +175,15 @@ def test_an_existing_user_becomes_owner_of_a_second_storefront():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--secret", "paypal=whatever1234"], "unknown provider 'paypal'"),
+        (
+            ["--secret", "paypal=whatever1234"],
+            "the paypal secret is malformed: expected <client id>:<client secret>:<webhook id>",
+        ),
+        # The REST app's credentials without the webhook's id: nothing could be verified.
+        (
+            ["--secret", f"paypal={PAYPAL_CLIENT_ID}:{PAYPAL_CLIENT_SECRET}"],
+            "paypal secret is malformed",
+        ),
         # A Mollie API key is "live_" or "test_" and 30 or more letters and digits.
         (["--secret", "mollie=live_abcdefghijklmnopqrstuvwx"], "the mollie secret is malformed"),
         (["--secret", "mollie=access_abcdefghijklmnopqrstuvwxyz0123"], "expected a Mollie API key"),

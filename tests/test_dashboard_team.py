@@ -34,6 +34,11 @@ SECRETS = {
     "payplug": "sk_test_7c5cb3b54abcf5062f056639e809368c",
     "lyra": "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M",
     "mollie": "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM",
+    "paypal": (
+        "AV8hdBBM7nB9W2fGsS-yzNpW9pQ7j0fqOGm1RjbhT2aXEVtA3TLxGSs_RjbB2vKSf1aA5VeVgXn1K6Ky"
+        ":EJuSmYMfsVyQ3kDOoAHsG1QTmUdaL3b6sk-2VBqS7pBwDrLnoC_jpMfTmV7kaW5y0CbW8fq2yW0L9A"
+        ":8PT597110X687430LKGECATA"
+    ),
     "easypost": "easypost-secret-1",
     "aftership": "aftership-secret-1",
     "generic": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
