@@ -249,6 +249,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A stored event whose processing failed this many times (a temporary error, retried with
 # backoff) is marked failed for ops; a permanent error (bad data) fails it at once.
 INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
+# A buyer's success for another order recovers an earlier lost sale of theirs when it pays at
+# least this share of the sale's amount (payments.services.ingest; checked by payments.checks).
+RECOVERY_OTHER_ORDER_MIN_SHARE = env.float("RECOVERY_OTHER_ORDER_MIN_SHARE", default=0.8)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -65,6 +65,14 @@ def test_the_history_has_sales_for_every_reason_in_every_state(shop, seeded):
     recovered = sales(shop).filter(status="recovered")
     assert recovered.filter(recovered_after_click=True).exists()
     assert recovered.filter(recovered_after_click=False).exists()
+    # Paid for the order itself, or with a new order in its place (the number after it).
+    assert recovered.filter(recovered_by="same_order").exists()
+    replaced = recovered.filter(recovered_by="another_order").select_related("recovered_by_payment")
+    assert replaced.exists()
+    for sale in replaced:
+        number = int(sale.order_reference.removeprefix("ML-"))
+        assert sale.recovered_by_payment.order_reference == f"ML-{number + 1}"
+        assert sale.recovered_by_payment.buyer_email == sale.buyer_email
     assert sales(shop).filter(attempts__gt=1).exists()
     assert sales(shop).filter(buyer_email="").exists()  # unreachable buyers
     # Lost by the merchant's hand and by the recovery window.
