@@ -12,9 +12,11 @@ rule, judged on the sale and the successful payment as known at the time:
 
 - same storefront (a success never reaches another tenant's sale), and the same buyer address
   compared normalised (case and surrounding spaces: LOWER(TRIM(…)) on both sides);
-- the success is not before the sale's first failed attempt and at most the storefront's
-  recovery window (RecoveryPolicy.recovery_window_days, the one that makes an open sale lost)
-  after it: a payment made before the failure is not a buyer coming back;
+- the success is not before the sale's first failed attempt (a payment made before the failure
+  is not a buyer coming back), and at most the storefront's recovery window
+  (RecoveryPolicy.recovery_window_days, the one that makes an open sale lost) after its latest
+  one. Both bounds only widen as a sale's attempts come in, in whatever order, so a success
+  that qualifies once always does;
 - same currency, both amounts known, and the success pays at least
   settings.RECOVERY_OTHER_ORDER_MIN_SHARE of the sale's amount. Amounts in two currencies are
   not comparable without a rate of the day, and an unknown amount could be a 5 € add-on to a
@@ -32,8 +34,8 @@ earlier success of another order a later one.
 Events arrive duplicated and out of order. Every write here is idempotent (unique keys, INSERT …
 ON CONFLICT DO NOTHING), a payment's fields follow the newest event by the provider's `created`
 time, and a success is final, so any order of the same events gives the same state. (One limit:
-whether another order pays for a sale is judged on the sale's amount and first failure as known
-when the two meet; a failure event that arrives later and changes them does not undo it.)
+whether another order pays for a sale is judged on the sale's amount and address as known when
+the two meet; a failure event that arrives later and changes them does not undo it.)
 """
 
 import math
@@ -423,7 +425,7 @@ def _recover_other_orders(payment: Payment, policy: RecoveryPolicy) -> set[int |
             | Q(recovered_by=RecoveredBy.ANOTHER_ORDER, recovered_at__gt=at),
             attempts__gt=0,
             first_failed_at__lte=at,
-            first_failed_at__gte=at - timedelta(days=policy.recovery_window_days),
+            last_failed_at__gte=at - timedelta(days=policy.recovery_window_days),
             currency__iexact=payment.currency,
             # amount × share ≤ paid, in whole minor units.
             amount__lte=math.floor(payment.amount / _share()),
@@ -455,15 +457,15 @@ def _recover_by_another_order(lost_sale: LostSale, policy: RecoveryPolicy) -> se
         or not lost_sale.currency
     ):
         return set()
-    start = lost_sale.first_failed_at
+    window = timedelta(days=policy.recovery_window_days)
     successes = (
         Payment.objects.for_storefront(lost_sale.storefront)
         .alias(buyer=Lower(Trim("buyer_email")))
         .filter(
             _same_buyer(lost_sale.buyer_email),
             status=Payment.Status.SUCCEEDED,
-            succeeded_at__gte=start,
-            succeeded_at__lte=start + timedelta(days=policy.recovery_window_days),
+            succeeded_at__gte=lost_sale.first_failed_at,
+            succeeded_at__lte=lost_sale.last_failed_at + window,
             currency__iexact=lost_sale.currency,
             amount__gte=math.ceil(lost_sale.amount * _share()),
         )

@@ -102,7 +102,7 @@ class RecoveryPolicy(StorefrontSettings):
     )
     # How long a sale may be recovered: an open sale is marked lost this many days after its
     # first failure (recovery.expire_lost_sales), and a success of another order recovers it
-    # only within them (payments.services.ingest).
+    # only within this many days of its latest failure (payments.services.ingest).
     recovery_window_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
