@@ -216,7 +216,7 @@ def _record_failure(
         to_credit |= _recover_by_another_order(lost_sale, policy)
     if payment.status == Payment.Status.SUCCEEDED:
         # A late failure of a paid payment may bring the address its success lacked.
-        to_credit |= _recover_other_orders(payment, policy)
+        to_credit |= _recover_other_orders(payment)
     _credit(storefront, to_credit)
     if lost_sale.status == LostSale.Status.OPEN:
         # Idempotent (one key per sale and step, per sale and member): a later event that
@@ -351,7 +351,7 @@ def _record_success(payment: Payment, signal: PaymentSignal) -> None:
                 by=RecoveredBy.SAME_ORDER,
                 payment=payment,
             )
-    to_credit |= _recover_other_orders(payment, RecoveryPolicy.for_storefront(storefront))
+    to_credit |= _recover_other_orders(payment)
     _credit(storefront, to_credit)
 
 
@@ -403,7 +403,7 @@ def _same_buyer(address: str) -> Q:
     return Q(buyer=Lower(Trim(models.Value(address, output_field=models.CharField()))))
 
 
-def _recover_other_orders(payment: Payment, policy: RecoveryPolicy) -> set[int | None]:
+def _recover_other_orders(payment: Payment) -> set[int | None]:
     """A success settles the buyer's sales of other orders it pays for (the module's rule):
     open or lost ones, and those recovered by a later success of another order. Returns the
     payments whose revenue must be counted again."""
@@ -416,6 +416,7 @@ def _recover_other_orders(payment: Payment, policy: RecoveryPolicy) -> set[int |
     ):
         return set()
     storefront, at = payment.storefront, payment.succeeded_at
+    policy = RecoveryPolicy.for_storefront(storefront)
     sales = (
         LostSale.objects.for_storefront(storefront)
         .alias(buyer=Lower(Trim("buyer_email")))
