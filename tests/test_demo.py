@@ -240,7 +240,11 @@ def process(event: InboundEvent) -> str:
 def test_every_kind_of_trickle_event_is_accepted_by_the_real_endpoint(client, shop):
     seen = set()
     rng = random.Random(3)
-    for _ in range(40):
+    # Forty events, and more until a recovery after a click has come up: the draws depend on
+    # the history, which depends on the day it is seeded, and that is one event in thirteen.
+    for count in range(200):
+        if count >= 40 and ("stripe", "payment_intent.succeeded", True) in seen:
+            break
         event = trickle.build_event(shop, rng, timezone.now())
         before = InboundEvent.objects.for_storefront(shop).count()
         send = client_sender(client)
