@@ -28,6 +28,10 @@ class MessageSummarySerializer(serializers.ModelSerializer):
 
 
 class LostSaleSerializer(serializers.ModelSerializer):
+    recovered_with_order = serializers.SerializerMethodField(
+        help_text="The order reference of the payment that recovered the sale, when known "
+        "(for a sale paid with another order, that order); empty otherwise."
+    )
     messages = serializers.SerializerMethodField()
 
     class Meta:
@@ -51,10 +55,16 @@ class LostSaleSerializer(serializers.ModelSerializer):
             "last_failed_at",
             "recovered_at",
             "recovered_amount",
+            "recovered_by",
+            "recovered_with_order",
             "recovered_after_click",
             "messages",
         ]
         read_only_fields = fields
+
+    def get_recovered_with_order(self, lost_sale) -> str:
+        payment = lost_sale.recovered_by_payment
+        return payment.order_reference if payment is not None else ""
 
     @extend_schema_field(MessageSummarySerializer(many=True))
     def get_messages(self, lost_sale):
@@ -101,6 +111,8 @@ LOST_SALE = {
     "last_failed_at": "2026-11-25T09:04:10Z",
     "recovered_at": None,
     "recovered_amount": None,
+    "recovered_by": "",
+    "recovered_with_order": "",
     "recovered_after_click": False,
     "messages": [
         {
@@ -134,9 +146,35 @@ RECOVERED_SALE = {
     "attempts": 1,
     "recovered_at": "2026-11-25T11:20:00Z",
     "recovered_amount": 8900,
+    "recovered_by": "same_order",
+    "recovered_with_order": "ML-10431",
     "recovered_after_click": True,
     "messages": [
         {**LOST_SALE["messages"][0], "id": 44, "template": "payment_recovery_card_expired"}
+    ],
+}
+
+PAID_WITH_ANOTHER_ORDER = {
+    **LOST_SALE,
+    "id": 19,
+    "order_reference": "ML-10433",
+    "reason": "authentication_failed",
+    "codes": {"code": "payment_intent_authentication_failure"},
+    "status": "recovered",
+    "attempts": 1,
+    "recovered_at": "2026-11-25T09:12:40Z",
+    "recovered_amount": 8900,
+    "recovered_by": "another_order",
+    "recovered_with_order": "ML-10436",
+    "recovered_after_click": False,
+    "messages": [
+        {
+            **LOST_SALE["messages"][1],
+            "id": 45,
+            "template": "payment_recovery_authentication_failed",
+            "status": "cancelled",
+            "send_at": "2026-11-25T09:15:00Z",
+        }
     ],
 }
 
@@ -153,9 +191,16 @@ MARKED_LOST = {
 LOST_SALE_FIELDS = (
     "`reason` is the failure in Aftersale's words, whatever the provider; `codes` keeps the "
     "provider's raw codes. `amount` is in minor units of `currency`. `status` is open, "
-    "recovered (a later payment for the order succeeded: `recovered_at`, `recovered_amount`, "
-    "and `recovered_after_click` when the buyer had clicked a recovery email) or lost. "
-    "`messages` are the emails about the sale, sent and scheduled."
+    "recovered or lost. A recovered sale says what paid it in `recovered_by`: `same_order` (a "
+    "later payment for the order succeeded) or `another_order` (the same buyer, by address, "
+    "paid another order at the shop within the recovery window, in the same currency and for "
+    "at least 80 % of the sale's amount by default: the buyer came back, so the recovery "
+    "emails stop); `recovered_with_order` is the paying order's reference, `recovered_at` when "
+    "it was paid, and `recovered_after_click` whether the buyer had clicked a recovery email "
+    "before. `recovered_amount` is the revenue the recovery counts: what the payment paid, "
+    "counted once, so a payment that settles several sales (or whose own order was a lost "
+    "sale too) counts 0 on the others. `messages` are the emails about the sale, sent and "
+    "scheduled."
 )
 
 
@@ -174,6 +219,9 @@ LOST_SALE_FIELDS = (
                 examples=[
                     docs.example("An open sale with one email sent", LOST_SALE, status=200),
                     docs.example("A sale recovered after a click", RECOVERED_SALE, status=200),
+                    docs.example(
+                        "A sale paid with another order", PAID_WITH_ANOTHER_ORDER, status=200
+                    ),
                 ],
             ),
             400: docs.bad_filters(
@@ -202,6 +250,9 @@ LOST_SALE_FIELDS = (
                 examples=[
                     docs.example("An open sale with one email sent", LOST_SALE, status=200),
                     docs.example("A sale recovered after a click", RECOVERED_SALE, status=200),
+                    docs.example(
+                        "A sale paid with another order", PAID_WITH_ANOTHER_ORDER, status=200
+                    ),
                 ],
             ),
             401: docs.UNAUTHORIZED,
@@ -218,7 +269,12 @@ class LostSaleViewSet(
     filterset_class = LostSaleFilter
 
     def scoped_queryset(self, storefront):
-        return super().scoped_queryset(storefront).order_by("-last_failed_at", "-id")
+        return (
+            super()
+            .scoped_queryset(storefront)
+            .select_related("recovered_by_payment")
+            .order_by("-last_failed_at", "-id")
+        )
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

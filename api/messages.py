@@ -40,6 +40,14 @@ class MessageSerializer(serializers.ModelSerializer):
             "about",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "send_at": {
+                "help_text": "When the message was scheduled to go: for a recovery email, the "
+                "sale's first failure plus the policy's delay (0 minutes: at once). Quiet hours "
+                "and the daily limit per buyer may hold it later; `sent_at` is when it went."
+            },
+            "sent_at": {"help_text": "When it was handed to the email provider; null until then."},
+        }
 
     @extend_schema_field(AboutSerializer(allow_null=True))
     def get_about(self, message):

@@ -164,6 +164,8 @@ class Data:
                 "last_failed_at": last,
                 "recovered_at": None,
                 "recovered_amount": None,
+                "recovered_by": "",
+                "recovered_by_payment_id": None,
                 "recovery_clicked_at": None,
                 "recovered_after_click": False,
                 "lost_at": None,
@@ -172,7 +174,12 @@ class Data:
             }
             recovered_at = last + datetime.timedelta(hours=rng.uniform(0.5, 96))
             if rng.random() < RECOVERED_SHARE and recovered_at < now:
-                sale.update(status="recovered", recovered_at=recovered_at, recovered_amount=amount)
+                sale.update(
+                    status="recovered",
+                    recovered_at=recovered_at,
+                    recovered_amount=amount,
+                    recovered_by="same_order",
+                )
                 if rng.random() < AFTER_CLICK_SHARE:
                     sale["recovery_clicked_at"] = recovered_at - datetime.timedelta(minutes=5)
                     sale["recovered_after_click"] = True

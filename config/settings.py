@@ -259,6 +259,9 @@ INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
 PAYPLUG_API_BASE = env.str("PAYPLUG_API_BASE", default="https://api.payplug.com")
 MOLLIE_API_BASE = env.str("MOLLIE_API_BASE", default="https://api.mollie.com")
 PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
+# A buyer's success for another order recovers an earlier lost sale of theirs when it pays at
+# least this share of the sale's amount (payments.services.ingest; checked by payments.checks).
+RECOVERY_OTHER_ORDER_MIN_SHARE = env.float("RECOVERY_OTHER_ORDER_MIN_SHARE", default=0.8)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

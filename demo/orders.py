@@ -167,6 +167,14 @@ def order_reference(number: int) -> str:
     return f"ML-{number}"
 
 
+def replacement(order: Order) -> Order:
+    """The order a buyer places in place of one whose payment failed (a new basket, the same
+    things): the number right after it, which the history never gives (its numbers go up by at
+    least two), so it names no other order."""
+    number = int(order.reference.removeprefix("ML-")) + 1
+    return Order(order_reference(number), order.buyer, order.amount, order.items)
+
+
 # How often each reason comes up in a French shop's week, roughly.
 REASON_WEIGHTS: dict[str, int] = {
     FailureReason.ABANDONED: 20,

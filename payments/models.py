@@ -1,6 +1,6 @@
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Trim, Upper
 from django.utils.translation import gettext_lazy as _
 
 from inbound.models import InboundEvent
@@ -13,13 +13,24 @@ from storefront_settings.tenancy import TenantModel
 class LostSale(TenantModel):
     """A sale in danger: one per order (and buyer), however many attempts failed.
 
-    open → recovered (a payment for the same order succeeded) or lost (the recovery window
-    passed, or the merchant said so). Recovered is final."""
+    open → recovered (a payment for the same order succeeded, or the buyer paid another order
+    in its place: `recovered_by`) or lost (the recovery window passed, or the merchant said so).
+    Recovered is final; only which payment settled it may still change (payments.services.
+    ingest: the order's own payment outranks another order's, an earlier one a later one)."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         RECOVERED = "recovered", _("Recovered")
         LOST = "lost", _("Lost")
+
+    class RecoveredBy(models.TextChoices):
+        """What paid a recovered sale."""
+
+        # The order itself: the same payment, or another payment for the same order reference.
+        SAME_ORDER = "same_order", _("Paid for this order")
+        # The same buyer paid another order at the storefront instead, within the recovery
+        # window and for most of the amount (payments.services.ingest).
+        ANOTHER_ORDER = "another_order", _("Paid with another order")
 
     storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="lost_sales")
     # The order reference, or the provider's payment id when the shop gave none, plus the
@@ -49,7 +60,21 @@ class LostSale(TenantModel):
     first_failed_at = models.DateTimeField()
     last_failed_at = models.DateTimeField()
     recovered_at = models.DateTimeField(null=True, blank=True)
+    # The revenue this recovery counts (minor units): the paying success's amount (None when it
+    # gave none: the sale's amount counts). A success that settles several sales counts once
+    # (payments.services.ingest._credit): 0 on the others.
     recovered_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    recovered_by = models.CharField(max_length=20, choices=RecoveredBy.choices, blank=True)
+    recovered_by_payment = models.ForeignKey(
+        "Payment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        # Indexed by lost_sale_recovered_by, for the recovered sales only.
+        db_index=False,
+        help_text="The successful payment that settled the sale, when known",
+    )
     recovery_clicked_at = models.DateTimeField(null=True, blank=True)
     recovered_after_click = models.BooleanField(default=False)
     lost_at = models.DateTimeField(null=True, blank=True)
@@ -81,6 +106,20 @@ class LostSale(TenantModel):
             ),
             GinIndex(
                 OpClass(Upper("buyer_email"), name="gin_trgm_ops"), name="lost_sale_email_trgm"
+            ),
+            # The sales a success settled (payments.services.ingest._credit).
+            models.Index(
+                fields=["recovered_by_payment"],
+                condition=models.Q(recovered_by_payment__isnull=False),
+                name="lost_sale_recovered_by",
+            ),
+            # A buyer's sales by normalised address, for a success of another order
+            # (payments.services.ingest: same storefront, address, within the window).
+            models.Index(
+                models.F("storefront"),
+                Lower(Trim("buyer_email")),
+                models.F("first_failed_at"),
+                name="lost_sale_buyer",
             ),
         ]
 
@@ -123,6 +162,19 @@ class Payment(TenantModel):
     succeeded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # A buyer's successful payments by normalised address: what a failure looks up to
+            # know whether the buyer has paid another order since (payments.services.ingest).
+            models.Index(
+                models.F("storefront"),
+                Lower(Trim("buyer_email")),
+                models.F("succeeded_at"),
+                condition=models.Q(status="succeeded"),
+                name="payment_success_buyer",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.provider} payment {self.order_reference} ({self.status})"

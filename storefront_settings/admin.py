@@ -157,7 +157,7 @@ class AuditLogAdmin(TenantAdmin):
 
 @admin.register(RecoveryPolicy)
 class RecoveryPolicyAdmin(TenantAdmin):
-    list_display = ["storefront", "minimum_amount", "email_delays", "recovery_window_days"]
+    list_display = ["storefront", "minimum_amount", "email_delay_minutes", "recovery_window_days"]
     search_fields = ["storefront__slug", "storefront__name"]
     autocomplete_fields = ["storefront"]
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
-from api.lost_sales import LOST_SALE, MARKED_LOST, RECOVERED_SALE
+from api.lost_sales import LOST_SALE, MARKED_LOST, PAID_WITH_ANOTHER_ORDER, RECOVERED_SALE
 from api.messages import MESSAGE
 from api.shipments import SHIPMENT, SHIPMENT_CORRECTED, SHIPMENT_IN_TRANSIT
 from api.storefront import STOREFRONT
@@ -171,7 +171,7 @@ def test_the_examples_have_the_fields_of_real_answers(client, two_storefronts, s
     shipment = shipments[0].json()
 
     assert set(STOREFRONT) == set(storefront)
-    for example in (LOST_SALE, RECOVERED_SALE, MARKED_LOST):
+    for example in (LOST_SALE, RECOVERED_SALE, PAID_WITH_ANOTHER_ORDER, MARKED_LOST):
         assert set(example) == set(sale)
         assert set(example["messages"][0]) == set(sale["messages"][0])
     assert set(MESSAGE) == set(message)

@@ -24,6 +24,8 @@ def at(text: str) -> datetime:
 
 def fail(storefront, order, when, *, reason_code="insufficient_funds", **fields):
     fields.setdefault("payment_id", f"pi_{order}")
+    # A buyer per order: one buyer's success would recover their other orders' sales.
+    fields.setdefault("buyer_email", f"{order.lower()}@example.com")
     return ingest.apply_signal(
         storefront=storefront,
         signal=signal(
@@ -37,6 +39,7 @@ def fail(storefront, order, when, *, reason_code="insufficient_funds", **fields)
 
 def pay(storefront, order, when, **fields):
     fields.setdefault("payment_id", f"pi_{order}")
+    fields.setdefault("buyer_email", f"{order.lower()}@example.com")
     return ingest.apply_signal(
         storefront=storefront,
         signal=signal(SignalKind.SUCCEEDED, order_reference=order, occurred_at=when, **fields),

@@ -60,7 +60,7 @@ def recovery_data(**overrides):
     data = {
         "emailed_reasons": BUYER_REASONS,
         "minimum_amount": "0",
-        "email_delays": "1, 24, 72",
+        "email_delay_minutes": "15 min, 24 h, 72 h",
         "recovery_window_days": "7",
         "discount_code": "",
         "discount_wording": "",
@@ -98,7 +98,7 @@ def alerts_data(**overrides):
 
 VALID = {
     "brand": brand_data(legal_name="Alpha SAS"),
-    "recovery": recovery_data(email_delays="2, 24"),
+    "recovery": recovery_data(email_delay_minutes="2 h, 24 h"),
     "shipments": shipments_data(stalled_days="5"),
     "sending": sending_data(buyer_messages_per_day=5),
     "alerts": alerts_data(alert_frequency="daily"),
@@ -305,7 +305,7 @@ def test_the_recovery_policy_is_saved_in_minor_units_and_audited(alpha_client, a
     data = recovery_data(
         emailed_reasons=[r for r in BUYER_REASONS if r not in {"abandoned", "unknown"}],
         minimum_amount="19,90",
-        email_delays="2 h, 24h; 48",
+        email_delay_minutes="0, 24h; 2 d",
         recovery_window_days="10",
         discount_code="MERCI10",
         discount_wording="a 10% code to make up for it",
@@ -316,7 +316,7 @@ def test_the_recovery_policy_is_saved_in_minor_units_and_audited(alpha_client, a
     policy = RecoveryPolicy.for_storefront(alpha.storefront)
     assert policy.disabled_reasons == ["abandoned", "unknown"]
     assert policy.minimum_amount == 1990
-    assert policy.email_delays == [2, 24, 48]
+    assert policy.email_delay_minutes == [0, 1440, 2880]
     assert policy.recovery_window_days == 10
     assert policy.discount_code == "MERCI10"
     assert policy.checkout_url_template == (
@@ -325,7 +325,10 @@ def test_the_recovery_policy_is_saved_in_minor_units_and_audited(alpha_client, a
     assert policy.other_payment_methods == ["paypal", "alma"]
     [row] = audit_rows(alpha.storefront, "recovery_policy.changed")
     assert row.detail["changed"]["minimum_amount"] == {"from": 0, "to": 1990}
-    assert row.detail["changed"]["email_delays"] == {"from": [1, 24, 72], "to": [2, 24, 48]}
+    assert row.detail["changed"]["email_delay_minutes"] == {
+        "from": [15, 1440, 4320],
+        "to": [0, 1440, 2880],
+    }
     assert "recovery_window_days" in row.detail["changed"]
     page = alpha_client.get(url("alpha", "recovery")).content.decode()
     assert 'value="19.90"' in page  # shown back in major units
@@ -361,17 +364,20 @@ def test_merchant_only_reasons_disabled_elsewhere_are_kept(alpha_client, alpha):
 @pytest.mark.parametrize(
     ("overrides", "field", "explanation"),
     [
-        ({"email_delays": "24, 1"}, "email_delays", "in increasing order"),
-        ({"email_delays": "1, 1"}, "email_delays", "in increasing order"),
-        ({"email_delays": "0, 24"}, "email_delays", "at least 1 hour"),
-        ({"email_delays": "1, 2, 3, 4"}, "email_delays", "one to three delays"),
-        ({"email_delays": ""}, "email_delays", "This field is required."),
-        ({"email_delays": "soon"}, "email_delays", "is not a number of hours"),
-        ({"email_delays": "1, -24"}, "email_delays", "is not a number of hours"),
+        ({"email_delay_minutes": "24 h, 1 h"}, "email_delay_minutes", "in increasing order"),
+        ({"email_delay_minutes": "60, 1 h"}, "email_delay_minutes", "in increasing order"),
+        ({"email_delay_minutes": "0, 0"}, "email_delay_minutes", "in increasing order"),
+        ({"email_delay_minutes": "1, 2, 3, 4"}, "email_delay_minutes", "one to three delays"),
+        ({"email_delay_minutes": ""}, "email_delay_minutes", "This field is required."),
+        ({"email_delay_minutes": "soon"}, "email_delay_minutes", "“soon” is not a delay"),
+        ({"email_delay_minutes": "1, -24"}, "email_delay_minutes", "“-24” is not a delay"),
+        ({"email_delay_minutes": "3 weeks"}, "email_delay_minutes", "“3 weeks” is not a delay"),
+        ({"email_delay_minutes": "1.5 h"}, "email_delay_minutes", "in minutes or with a unit"),
         (
-            {"email_delays": "1, 24, 200", "recovery_window_days": "7"},
-            "email_delays",
-            "after the sale is given up",
+            {"email_delay_minutes": "1 h, 24 h, 200 h", "recovery_window_days": "7"},
+            "email_delay_minutes",
+            "The last email (200 h after the failure) would come after the sale is given up "
+            "(7 days = 168 h)",
         ),
         ({"minimum_amount": "-5"}, "minimum_amount", "cannot be negative"),
         ({"minimum_amount": "ten"}, "minimum_amount", "Enter an amount such as 20 or 19,90"),

@@ -36,7 +36,8 @@ def test_a_declined_payment_opens_a_lost_sale_and_schedules_the_sequence(alpha):
     assert (sale.amount, sale.currency, sale.buyer_email) == (8900, "EUR", "camille@example.com")
     buyer = list(messages(alpha, kind="payment_recovery"))
     assert [m.template for m in buyer] == ["payment_recovery_insufficient_funds"] * 3
-    assert [m.send_at - T0 for m in buyer] == [timedelta(hours=h) for h in (1, 24, 72)]
+    # The default sequence: a quarter of an hour, the next day, three days later.
+    assert [m.send_at - T0 for m in buyer] == [timedelta(minutes=m) for m in (15, 1440, 4320)]
     assert all(m.group == sale.group and m.about == sale for m in buyer)
     assert buyer[0].context["amount_display"] == "89,00\xa0€"
     assert buyer[0].context["retry_url"].startswith("https://aftersale.test/r/")
@@ -83,7 +84,7 @@ def test_the_policy_decides(alpha):
     policy.save()
     apply(alpha, signal(order_reference="ML-2", payment_id="pi_2"))
     assert not messages(alpha, audience="buyer").exists()
-    policy.minimum_amount, policy.email_delays = 0, [2]
+    policy.minimum_amount, policy.email_delay_minutes = 0, [120]
     policy.discount_code, policy.discount_wording = "MERCI10", "un code pour nous excuser"
     policy.other_payment_methods = ["paypal", "bank_transfer"]
     policy.save()
@@ -162,6 +163,8 @@ def state(tenant):
             "last_failed_at",
             "recovered_at",
             "recovered_amount",
+            "recovered_by",
+            "recovered_by_payment__order_reference",
         )
     )
     payments = list(
@@ -209,15 +212,19 @@ def test_shuffled_event_orders_end_in_the_same_state(alpha):
         outcomes.append(state(alpha))
     assert all(outcome == outcomes[0] for outcome in outcomes), "arrival order changed the state"
     sales, payments, pending = outcomes[0]
-    assert [(s["key"], s["status"]) for s in sales] == [
-        ("order:ML-1", "recovered"),
-        ("order:ML-7", "open"),
-        ("order:ML-8", "open"),
+    assert [(s["key"], s["status"], s["recovered_by"]) for s in sales] == [
+        ("order:ML-1", "recovered", "same_order"),
+        ("order:ML-7", "open", ""),
+        # Camille abandoned ML-8 at 10:05 and paid ML-1 (99 €, more than ML-8's 89 €) at 10:30.
+        ("order:ML-8", "recovered", "another_order"),
     ]
+    assert sales[2]["recovered_by_payment__order_reference"] == "ML-1"
+    # ML-1's payment counts as ML-1's recovered revenue, not ML-8's as well.
+    assert (sales[0]["recovered_amount"], sales[2]["recovered_amount"]) == (9900, 0)
     assert sales[0]["attempts"] == 3  # ch_2 reported twice counts once
-    # Three recovery emails and one alert each for ML-7 and ML-8; ML-1's were cancelled or
-    # never made, whichever came first.
-    assert pending == 8
+    # Three recovery emails and one alert for ML-7; ML-1's and ML-8's were cancelled or never
+    # made, whichever came first.
+    assert pending == 4
 
 
 @pytest.mark.django_db

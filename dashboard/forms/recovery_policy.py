@@ -38,10 +38,26 @@ BUYER_REASONS = [reason for reason in FailureReason if reason not in MERCHANT_ON
 
 _AMOUNT = re.compile(r"(?P<units>\d{1,9})(?:[.,](?P<fraction>\d+))?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
-_DELAY = re.compile(r"(?P<hours>\d{1,5})\s*h?", re.IGNORECASE)
+# A delay as a merchant writes it: a number and an optional unit, in English or French (the
+# dashboard's languages); a number alone is minutes, as the field's label says.
+_DELAY = re.compile(r"(?P<number>\d{1,6})\s*(?P<unit>[^\d\s]*)", re.IGNORECASE)
+_UNIT_MINUTES = {
+    "": 1,
+    **dict.fromkeys(("m", "mn", "min", "mins", "minute", "minutes"), 1),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "heure", "heures"), 60),
+    **dict.fromkeys(("d", "day", "days", "j", "jour", "jours"), 24 * 60),
+}
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
 ORDER_PLACEHOLDER = "{order_reference}"
 MAX_EMAILS = 3
+
+
+def delays_display(minutes: list[int]) -> str:
+    """Delays as the merchant reads (and may type back) them: whole hours in hours, the rest in
+    minutes, e.g. "0 min, 15 min, 24 h, 72 h"."""
+    return ", ".join(
+        f"{delay // 60} h" if delay and delay % 60 == 0 else f"{delay} min" for delay in minutes
+    )
 
 
 class RecoveryPolicyForm(SettingsForm, forms.Form):
@@ -63,12 +79,15 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )
-    email_delays = forms.CharField(
-        label=_("When to send the emails (hours after the failure)"),
-        max_length=40,
+    email_delay_minutes = forms.CharField(
+        label=_("When to send the emails (minutes after the failure)"),
+        max_length=60,
         help_text=_(
-            "One to three delays in hours, in increasing order, e.g. 1, 24, 72: an email one "
-            "hour after the failure, another the next day, the last three days later."
+            "One to three delays in increasing order, in minutes or with a unit (min, h, d), "
+            "e.g. 15, 24 h, 72 h: an email a quarter of an hour after the failure, another the "
+            "next day, the last three days later. 0 sends the first one right away (a buyer who "
+            "just failed the bank's check is often still at the screen). Quiet hours and the "
+            "daily limit per buyer still apply."
         ),
     )
     recovery_window_days = forms.IntegerField(
@@ -129,7 +148,7 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
                 "minimum_amount": formats.number_format(
                     Decimal(policy.minimum_amount).scaleb(-self.digits), self.digits
                 ),
-                "email_delays": ", ".join(str(delay) for delay in policy.email_delays),
+                "email_delay_minutes": delays_display(policy.email_delay_minutes),
                 "recovery_window_days": policy.recovery_window_days,
                 "discount_code": policy.discount_code,
                 "discount_wording": policy.discount_wording,
@@ -162,21 +181,26 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
             raise forms.ValidationError(_("This amount is too large."))
         return minor
 
-    def clean_email_delays(self) -> list[int]:
+    def clean_email_delay_minutes(self) -> list[int]:
+        """The delays in minutes, as stored."""
         delays = []
-        for part in re.split(r"[,;/]+", self.cleaned_data["email_delays"]):
-            match = _DELAY.fullmatch(part.strip())
-            if part.strip() and match is None:
+        for part in re.split(r"[,;/]+", self.cleaned_data["email_delay_minutes"]):
+            part = part.strip()
+            if not part:
+                continue
+            match = _DELAY.fullmatch(part)
+            unit = match and _UNIT_MINUTES.get(match["unit"].lower().rstrip("."))
+            if match is None or unit is None:
                 raise forms.ValidationError(
-                    _("“%(part)s” is not a number of hours. Write them like 1, 24, 72.")
-                    % {"part": part.strip()}
+                    _(
+                        "“%(part)s” is not a delay. Write them in minutes or with a unit, like "
+                        "0, 15 min, 24 h, 3 d."
+                    )
+                    % {"part": part}
                 )
-            if match:
-                delays.append(int(match["hours"]))
+            delays.append(int(match["number"]) * unit)
         if not 1 <= len(delays) <= MAX_EMAILS:
-            raise forms.ValidationError(_("Give one to three delays, e.g. 1, 24, 72."))
-        if any(delay < 1 for delay in delays):
-            raise forms.ValidationError(_("Each delay is at least 1 hour."))
+            raise forms.ValidationError(_("Give one to three delays, e.g. 15, 24 h, 72 h."))
         if any(later <= earlier for earlier, later in zip(delays, delays[1:], strict=False)):
             raise forms.ValidationError(
                 _("Give the delays in increasing order, each later than the one before.")
@@ -208,15 +232,21 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        delays, window = cleaned.get("email_delays"), cleaned.get("recovery_window_days")
-        if delays and window and delays[-1] > window * 24:
+        delays = cleaned.get("email_delay_minutes")
+        window = cleaned.get("recovery_window_days")
+        if delays and window and delays[-1] > window * 24 * 60:
             self.add_error(
-                "email_delays",
+                "email_delay_minutes",
                 _(
-                    "The last email (%(hours)s h) would come after the sale is given up "
-                    "(%(days)s days = %(window)s h): shorten the delays or lengthen the window."
+                    "The last email (%(delay)s after the failure) would come after the sale is "
+                    "given up (%(days)s days = %(window)s): shorten the delays or lengthen the "
+                    "window."
                 )
-                % {"hours": delays[-1], "days": window, "window": window * 24},
+                % {
+                    "delay": delays_display(delays[-1:]),
+                    "days": window,
+                    "window": delays_display([window * 24 * 60]),
+                },
             )
         if cleaned.get("discount_wording") and not cleaned.get("discount_code"):
             self.add_error(
@@ -243,7 +273,7 @@ class RecoveryPolicyForm(SettingsForm, forms.Form):
         return {
             "disabled_reasons": disabled,
             "minimum_amount": data["minimum_amount"],
-            "email_delays": data["email_delays"],
+            "email_delay_minutes": data["email_delay_minutes"],
             "recovery_window_days": data["recovery_window_days"],
             "discount_code": data["discount_code"],
             "discount_wording": data["discount_wording"],

@@ -35,7 +35,10 @@ def lost_sales(request):
         # The page is still drawn, with the form and what is wrong with it, but no list: a list
         # that silently ignored a filter would pass for the filtered one.
         return render(request, "dashboard/lost_sales/list.html", context, status=400)
-    sales = form.filter(LostSale.objects.for_storefront(current))
+    # The paying order of a sale paid with another order is named in the list.
+    sales = form.filter(
+        LostSale.objects.for_storefront(current).select_related("recovered_by_payment")
+    )
     page = page_of(request, sales, PAGE_SIZE)
     locale = current.language
     context.update(
@@ -73,6 +76,7 @@ def lost_sale(request, pk):
             "recovered_amount": amount_display(
                 sale.recovered_amount, sale.currency, current.language
             ),
+            "paid_with": _paid_with(sale, current.language),
             "references": list(references),
             "attempts": attempts.order_by("occurred_at", "pk"),
             "emails": [(message, describe_email(message)) for message in emails],
@@ -87,6 +91,21 @@ def lost_sale(request, pk):
             ),
         },
     )
+
+
+def _paid_with(sale: LostSale, locale: str) -> dict | None:
+    """The other order that paid for this sale, as the page names it: its reference and what
+    it paid (the sale's own recovered amount may be 0, its revenue being counted once, on
+    another sale)."""
+    if sale.recovered_by != LostSale.RecoveredBy.ANOTHER_ORDER:
+        return None
+    payment = sale.recovered_by_payment
+    if payment is None:
+        return {"order": "", "amount": ""}
+    return {
+        "order": payment.order_reference,
+        "amount": amount_display(payment.amount, payment.currency, locale),
+    }
 
 
 def describe_email(message: Message) -> str:

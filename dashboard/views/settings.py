@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboard.access import member_view
 from dashboard.forms.brand import BrandForm
-from dashboard.forms.recovery_policy import RecoveryPolicyForm
+from dashboard.forms.recovery_policy import RecoveryPolicyForm, delays_display
 from dashboard.forms.settings import AlertsForm, AuditFilterForm, SendingForm
 from dashboard.forms.shipment_policy import MILESTONE_LABELS, ShipmentPolicyForm
 from dashboard.views.lists import page_of
@@ -67,6 +67,8 @@ FIELD_LABELS = {
     "milestones": gettext_lazy("Shipment emails"),
     "disabled_reasons": gettext_lazy("Reasons not emailed to the buyer"),
     "minimum_amount": gettext_lazy("Minimum order amount"),
+    "email_delay_minutes": gettext_lazy("Email delays"),
+    # Rows written before the delays were in minutes name the field they had then (in hours).
     "email_delays": gettext_lazy("Email delays"),
     "recovery_window_days": gettext_lazy("Give up after (days)"),
     "discount_code": gettext_lazy("Discount code"),
@@ -150,7 +152,9 @@ def display_value(field: str, value, storefront: Storefront) -> str:
         return _("yes") if value else _("no")
     if field == "minimum_amount":
         return amount_display(value, storefront.currency, storefront.language)
-    if field == "email_delays":
+    if field == "email_delay_minutes":
+        return delays_display(value)
+    if field == "email_delays":  # hours, in audit rows older than the minutes
         return ", ".join(f"{hours} h" for hours in value)
     if field == "disabled_reasons":
         return _choice_labels(value, FailureReason.choices)

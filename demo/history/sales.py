@@ -1,6 +1,7 @@
 """The history's sales in trouble: a failed Stripe payment (sometimes tried again at once), then,
-as the dice say, paid in the end (after a click in a recovery email, or not), given up by the
-merchant or by the hourly expiry once the recovery window passed, or left open.
+as the dice say, paid in the end (after a click in a recovery email, or not; for the same order,
+or with a new order in its place, which recovers it as "paid with another order"), given up by
+the merchant or by the hourly expiry once the recovery window passed, or left open.
 
 Stripe's webhooks go through payments' own processing (ingest.process_inbound_event); the
 merchant's and the buyer's actions through the services the dashboard and the recovery link use
@@ -55,7 +56,10 @@ def plan(timeline: Timeline, t0: datetime, order: orders.Order) -> None:
             )
     elif (old and roll < 0.45) or (not old and roll < 0.3):
         clicked = emailed and rng.random() < 0.6
-        _plan_recovery(timeline, order, payment, t0, last, clicked=clicked)
+        # Some buyers start a new basket rather than pay the failed order (only a buyer with
+        # an address can be recognised as the same buyer).
+        paying = orders.replacement(order) if emailed and rng.random() < 0.25 else order
+        _plan_recovery(timeline, order, payment, t0, last, clicked=clicked, paying=paying)
     elif old:
         by_merchant = rng.random() < 0.25
         when = last + timedelta(days=rng.randint(2, 5)) if by_merchant else None
@@ -77,11 +81,17 @@ def _reason_for(timeline: Timeline, t0: datetime) -> str:
     return orders.pick_reason(timeline.rng)
 
 
-def _plan_recovery(timeline: Timeline, order, payment, t0, last, *, clicked: bool) -> None:
+def _plan_recovery(
+    timeline: Timeline, order, payment, t0, last, *, clicked: bool, paying: orders.Order
+) -> None:
     rng = timeline.rng
+    if paying is not order:
+        # A new order is a new checkout: a payment of its own.
+        payment = stripe.new_payment(rng)
+    delays = timeline.policy.email_delay_minutes
     if clicked:
         step = rng.choices([1, 2, 3], weights=[6, 3, 2])[0]
-        sent = timeline.sending_time(t0 + timedelta(hours=timeline.policy.email_delays[step - 1]))
+        sent = timeline.sending_time(t0 + timedelta(minutes=delays[step - 1]))
         click = sent + timedelta(minutes=rng.randint(4, 300))
         paid = click + timedelta(minutes=rng.randint(3, 25))
         if paid >= timeline.now:
@@ -91,7 +101,7 @@ def _plan_recovery(timeline: Timeline, order, payment, t0, last, *, clicked: boo
         again = stripe.new_payment(rng)
         timeline.at(
             paid,
-            lambda: _stripe(timeline, events.stripe_success(rng, order, again, paid)),
+            lambda: _stripe(timeline, events.stripe_success(rng, paying, again, paid)),
             settles=True,
         )
     else:
@@ -100,7 +110,7 @@ def _plan_recovery(timeline: Timeline, order, payment, t0, last, *, clicked: boo
             return
         timeline.at(
             paid,
-            lambda: _stripe(timeline, events.stripe_success(rng, order, payment, paid)),
+            lambda: _stripe(timeline, events.stripe_success(rng, paying, payment, paid)),
             settles=True,
         )
 

@@ -26,7 +26,13 @@ def emails_buyer(lost_sale: LostSale, policy: RecoveryPolicy) -> bool:
 
 
 def schedule_recovery(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
-    """Schedule the buyer's recovery emails per the storefront's policy; returns how many."""
+    """Schedule the buyer's recovery emails per the storefront's policy; returns how many.
+
+    Each goes its delay (minutes) after the sale's first failure. A delay of 0, or a delay
+    already past when the failure is processed, makes the email due now: the outbox sends it
+    on commit, through the same guards as every buyer email (suppression list, quiet hours,
+    daily cap), which may hold it later (Message.next_attempt_at; send_at keeps the time asked
+    for)."""
     storefront = lost_sale.storefront
     reason = lost_sale.reason
     if not emails_buyer(lost_sale, policy):
@@ -35,8 +41,8 @@ def schedule_recovery(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
     methods = []
     if reason in ANOTHER_METHOD_HELPS:
         methods = [str(PaymentMethod(m).label) for m in policy.other_payment_methods]
-    steps = len(policy.email_delays)
-    for step, delay in enumerate(policy.email_delays, start=1):
+    steps = len(policy.email_delay_minutes)
+    for step, delay in enumerate(policy.email_delay_minutes, start=1):
         is_last = step == steps
         outbox.schedule(
             storefront,
@@ -54,7 +60,7 @@ def schedule_recovery(lost_sale: LostSale, policy: RecoveryPolicy) -> int:
                 "discount_wording": policy.discount_wording if is_last else "",
                 "other_methods": methods,
             },
-            send_at=lost_sale.first_failed_at + timedelta(hours=delay),
+            send_at=lost_sale.first_failed_at + timedelta(minutes=delay),
             idempotency_key=f"lost-sale:{lost_sale.pk}:recovery:{step}",
             group=lost_sale.group,
             kind=MessageKind.PAYMENT_RECOVERY,

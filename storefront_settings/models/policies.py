@@ -38,14 +38,18 @@ class StorefrontSettings(TenantModel):
 
 
 def default_email_delays() -> list[int]:
-    return [1, 24, 72]
+    # A quarter of an hour after the failure (a buyer who just failed 3-D Secure is often
+    # still at the screen), the next day, three days later. In minutes.
+    return [15, 24 * 60, 72 * 60]
 
 
 def validate_email_delays(value: list[int]) -> None:
     if not 1 <= len(value) <= 3:
-        raise ValidationError(_("Give one to three delays, in hours."))
+        raise ValidationError(_("Give one to three delays, in minutes."))
     if any(delay < 0 for delay in value) or value != sorted(value):
-        raise ValidationError(_("Delays are hours after the failure, in increasing order."))
+        raise ValidationError(
+            _("Delays are minutes after the failure (0: right away), in increasing order.")
+        )
 
 
 def validate_checkout_url_template(value: str) -> None:
@@ -69,11 +73,16 @@ class RecoveryPolicy(StorefrontSettings):
     minimum_amount = models.PositiveIntegerField(
         default=0, help_text=_("In minor units (cents): below it, no recovery email.")
     )
-    email_delays = ArrayField(
+    # Minutes, not hours (the field's old name, email_delays, was hours; audit rows written
+    # before the change still name it, with their hours): 0 sends the first email at once,
+    # within quiet hours and the daily cap.
+    email_delay_minutes = ArrayField(
         models.PositiveIntegerField(),
         default=default_email_delays,
         validators=[validate_email_delays],
-        help_text=_("Hours after the failure for each recovery email (up to three)."),
+        help_text=_(
+            "Minutes after the failure for each recovery email (up to three); 0 is right away."
+        ),
     )
     discount_code = models.CharField(max_length=50, blank=True)
     discount_wording = models.CharField(
@@ -91,6 +100,9 @@ class RecoveryPolicy(StorefrontSettings):
     other_payment_methods = ArrayField(
         models.CharField(max_length=20, choices=PaymentMethod.choices), default=list, blank=True
     )
+    # How long a sale may be recovered: an open sale is marked lost this many days after its
+    # first failure (recovery.expire_lost_sales), and a success of another order recovers it
+    # only within this many days of its latest failure (payments.services.ingest).
     recovery_window_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )

@@ -110,7 +110,7 @@ SENDING_FIELDS = ("quiet_hours_start", "quiet_hours_end", "buyer_messages_per_da
 RECOVERY_POLICY_FIELDS = (
     "disabled_reasons",
     "minimum_amount",
-    "email_delays",
+    "email_delay_minutes",
     "discount_code",
     "discount_wording",
     "checkout_url_template",

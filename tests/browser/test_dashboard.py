@@ -117,13 +117,13 @@ def test_a_merchants_round_of_the_dashboard(page, log_in, screenshot, shop):
     assert scheduled.count() == 0
 
     # A bad value in a setting is explained next to its field, and nothing is saved.
-    before = RecoveryPolicy.for_storefront(storefront).email_delays
+    before = RecoveryPolicy.for_storefront(storefront).email_delay_minutes
     page.goto("/app/alpha/settings/recovery/")
-    page.get_by_label("When to send the emails (hours after the failure)").fill("24, 1")
+    page.get_by_label("When to send the emails (minutes after the failure)").fill("24 h, 1 h")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("increasing order").first).to_be_visible()
     screenshot(page, "settings-recovery-error")
-    assert RecoveryPolicy.objects.for_storefront(storefront).get().email_delays == before
+    assert RecoveryPolicy.objects.for_storefront(storefront).get().email_delay_minutes == before
 
     # Rotate Stripe's secret: add the new one, both work, revoke the old, test the new.
     secrets = ProviderSecret.objects.for_storefront(storefront).filter(
