@@ -13,9 +13,10 @@ The two steps, each stored:
 2. The worker fetches the object (inbound.remote: timeout, retries with backoff), then stores
    what it fetched as the event proper, whose id is the object's id plus the state fetched: a
    payment that fails and is later paid is two events, a repeated notification of one state is
-   one (the INSERT's ON CONFLICT). That event is processed at once by the domain's adapter,
-   like any other stored event (idempotent, in any order); its body keeps the fetched object
-   and when the notification came, for replays.
+   one (the INSERT's ON CONFLICT). That event is applied at once by the domain's adapter, like
+   any other stored event (idempotent, in any order), in the transaction that stores it and
+   finishes the notification: all of it or none. Its body keeps the fetched object and when the
+   notification came, for replays.
 
 A notification naming an object the source does not know, for any of the storefront's keys, is
 REJECTED (a forgery, or a test payment posted to a live key's endpoint): nothing is processed.
@@ -25,6 +26,8 @@ import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+from django.db import transaction
 
 from inbound import remote, services
 from inbound.edge import EdgeEvent, WebhookAdapter
@@ -108,20 +111,25 @@ class NotifiedAdapter(WebhookAdapter):
             )
             return "rejected"
         body = {"notified_at": event.received_at.isoformat(), "object": fetched}
-        stored = services.store(
-            storefront=event.storefront,
-            provider=event.provider,
-            event_id=f"{object_id}:{self.state(fetched)}",
-            event_type=self.state(fetched)[:100],
-            body=json.dumps(body),
-            headers={},
-            enqueued=True,
-        )
-        if stored is None:
-            services.finish(event, status=Status.IGNORED, error="this state was received before")
-            return "duplicate"
-        services.finish(event, status=Status.PROCESSED)
-        return super().process(event_id=stored.pk)
+        state = self.state(fetched)
+        # One transaction: the fetched event is stored, the notification finished and the event
+        # applied together, or not at all (the notification is then retried, fetched again).
+        with transaction.atomic():
+            stored = services.store(
+                storefront=event.storefront,
+                provider=event.provider,
+                event_id=f"{object_id}:{state}",
+                event_type=state[:100],
+                body=json.dumps(body),
+                headers={},
+            )
+            if stored is None:
+                services.finish(
+                    event, status=Status.IGNORED, error="this state was received before"
+                )
+                return "duplicate"
+            services.finish(event, status=Status.PROCESSED)
+            return super().process(event_id=stored.pk)
 
     def _fetch(self, storefront: Storefront, provider: str, object_id: str) -> Any:
         """The object, fetched with the newest key that can see it: during a rotation, or with

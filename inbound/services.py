@@ -42,13 +42,10 @@ def store(
     event_type: str,
     body: str,
     headers: dict,
-    enqueued: bool = False,
 ) -> InboundEvent | None:
     """Insert the event unless (storefront, provider, event id) is already stored. Returns the
     new row, or None for a duplicate. Nothing else happens in the request: dispatch() hands
-    the row to a worker a moment later. `enqueued`: a worker stores it and processes it at
-    once (inbound.notified), so the dispatcher leaves it alone, and the sweeper takes it up
-    if that worker dies."""
+    the row to a worker a moment later."""
     table = InboundEvent._meta.db_table
     # INSERT … ON CONFLICT DO NOTHING RETURNING: one statement, no race between concurrent
     # deliveries of one event, and it tells which delivery won.
@@ -57,9 +54,8 @@ def store(
             f"""
             INSERT INTO {table}
                 (storefront_id, provider, event_id, event_type, body, headers, status,
-                 attempts, last_error, received_at, enqueued_at)
-            VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', now(),
-                    CASE WHEN %s THEN now() END)
+                 attempts, last_error, received_at)
+            VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', now())
             ON CONFLICT (storefront_id, provider, event_id) DO NOTHING
             RETURNING id
             """,  # noqa: S608 - the table name comes from the model, values are parameters
@@ -71,7 +67,6 @@ def store(
                 body,
                 json.dumps(headers),
                 Status.RECEIVED,
-                enqueued,
             ],
         )
         row = cursor.fetchone()
