@@ -137,7 +137,7 @@ class WebhookView(View):
             payload = adapter.verify(body, request.headers, secrets)
             events = adapter.events(storefront, body, payload)
         except VerificationError as error:
-            return refuse(400, str(error))
+            return refuse(error.status, str(error))
         headers = kept_headers(request, adapter.kept_headers)
         stored = [
             services.store(

@@ -7,6 +7,14 @@ from django.db import DataError
 class VerificationError(Exception):
     """A webhook that must be refused: the message is a short reason, safe to return (4xx)."""
 
+    status = 400
+
+
+class Throttled(VerificationError):
+    """Too many deliveries for now (429): the source retries later."""
+
+    status = 429
+
 
 def json_object(payload: bytes) -> dict:
     """A webhook body parsed as a JSON object, or the VerificationError that refuses it."""

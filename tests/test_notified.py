@@ -199,3 +199,32 @@ def test_another_tenants_notification_is_fetched_with_its_own_keys_only(client, 
     assert [call.request.headers["Authorization"] for call in responses.calls] == ["bk_bravobravo"]
     assert not fetched_events(bravo.storefront).exists()
     assert not InboundEvent.objects.for_storefront(with_beacon).exists()
+
+
+def test_a_flood_of_notifications_is_cut_off_per_storefront_and_source(
+    client, with_beacon, bravo, settings
+):
+    settings.NOTIFIED_MAX_PER_MINUTE = 3
+    add_provider_secret(storefront=bravo.storefront, provider="beacon", secret="bk_bravobravo")
+    answers = [notify(client, with_beacon, b'{"id": "bc_%d"}' % n).status_code for n in range(5)]
+
+    assert answers == [200, 200, 200, 429, 429]
+    assert InboundEvent.objects.for_storefront(with_beacon).count() == 3
+    refused = notify(client, with_beacon, b'{"id": "bc_9"}')
+    assert refused.json() == {"error": "too many notifications; try again in a minute"}
+    # Another storefront's notifications are counted apart.
+    assert notify(client, bravo.storefront).status_code == 200
+
+
+def test_notifications_are_taken_when_redis_cannot_count_them(client, with_beacon, settings):
+    settings.NOTIFIED_MAX_PER_MINUTE = 1
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "unix:///nonexistent/redis.sock",
+        }
+    }
+
+    answers = [notify(client, with_beacon, b'{"id": "bc_%d"}' % n).status_code for n in range(3)]
+
+    assert answers == [200, 200, 200]
