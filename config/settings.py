@@ -259,9 +259,10 @@ INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
 PAYPLUG_API_BASE = env.str("PAYPLUG_API_BASE", default="https://api.payplug.com")
 MOLLIE_API_BASE = env.str("MOLLIE_API_BASE", default="https://api.mollie.com")
 PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
-# Unsigned notifications (PayPlug, Mollie) taken per storefront and provider per minute; more
-# are answered 429, which the providers retry (inbound.notified).
-NOTIFIED_MAX_PER_MINUTE = env.int("NOTIFIED_MAX_PER_MINUTE", default=600)
+# Deliveries the edge cannot verify itself (PayPlug's and Mollie's unsigned notifications,
+# PayPal's events before its postback) taken per storefront and provider per minute; more are
+# answered 429, which the providers retry (inbound.edge.check_rate).
+UNVERIFIED_WEBHOOKS_PER_MINUTE = env.int("UNVERIFIED_WEBHOOKS_PER_MINUTE", default=600)
 # A buyer's success for another order recovers an earlier lost sale of theirs when it pays at
 # least this share of the sale's amount (payments.services.ingest; checked by payments.checks).
 RECOVERY_OTHER_ORDER_MIN_SHARE = env.float("RECOVERY_OTHER_ORDER_MIN_SHARE", default=0.8)

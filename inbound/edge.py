@@ -15,20 +15,26 @@ WebhookAdapter, next to the source's parsing code, as django-anymail's AnymailBa
 subclasses name their ESP's validation and parsing. The one URL, /webhooks/<source>/<public id>/,
 finds the adapter by the connection's key; an unknown source is a 404."""
 
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from inbound import services
-from inbound.errors import VerificationError
+from inbound.errors import Throttled, VerificationError
 from storefront_settings import connections
 from storefront_settings.edge_cache import edge_cache
 from storefront_settings.models import Storefront
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 
@@ -60,6 +66,29 @@ def storefront_or_404(public_id: str) -> Storefront:
 def kept_headers(request, names) -> dict:
     """The headers worth keeping with the raw body (for replay and for ops)."""
     return {name: request.headers[name] for name in names if name in request.headers}
+
+
+def check_rate(storefront: Storefront, service: str) -> None:
+    """Throttled (429) when the storefront was sent more than
+    settings.UNVERIFIED_WEBHOOKS_PER_MINUTE deliveries of this source this minute.
+
+    Anyone who knows a storefront's URL can post a notification that no signature vouches for
+    at the edge (PayPlug's, Mollie's, and PayPal's, which only PayPal's postback verifies); each
+    one costs a row and a call to the provider's API with the merchant's credentials, which
+    have their own rate limits. A flood of made-up ones is therefore cut off per storefront and
+    source, well above a shop's real rate, with a 429 that the providers retry later. A fixed
+    window in Redis: when Redis is unreachable, notifications are taken, as the rest of the edge
+    does."""
+    window = int(time.time() // 60)
+    key = f"inbound:unverified:{storefront.pk}:{service}:{window}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception as error:  # noqa: BLE001 - any cache failure: the edge keeps working
+        logger.debug("notification rate not counted: %s", type(error).__name__)
+        return
+    if count > settings.UNVERIFIED_WEBHOOKS_PER_MINUTE:
+        raise Throttled("too many notifications; try again in a minute")
 
 
 @dataclass(frozen=True)

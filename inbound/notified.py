@@ -10,9 +10,9 @@ The two steps, each stored:
    names no object in the source's id format, and a storefront with no key: nothing could be
    fetched. The source's test id is answered and stored nowhere (the "send a test event"
    button proves the URL answers; the fetch needs a payment made in the source's test mode).
-   More than settings.NOTIFIED_MAX_PER_MINUTE notifications a minute for one storefront and
-   source are refused with a 429 (the providers retry): a flood of made-up ids cannot fill the
-   table nor spend the merchant's API quota.
+   More than settings.UNVERIFIED_WEBHOOKS_PER_MINUTE notifications a minute for one storefront
+   and source are refused with a 429 (inbound.edge.check_rate): a flood of made-up ids cannot
+   fill the table nor spend the merchant's API quota.
 2. The worker fetches the object (inbound.remote: timeout, retries with backoff), then stores
    what it fetched as the event proper, whose id is the object's id plus the state fetched: a
    payment that fails and is later paid is two events, a repeated notification of one state is
@@ -26,24 +26,18 @@ REJECTED (a forgery, or a test payment posted to a live key's endpoint): nothing
 """
 
 import json
-import logging
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from inbound import remote, services
-from inbound.edge import EdgeEvent, WebhookAdapter
-from inbound.errors import Throttled, VerificationError
+from inbound.edge import EdgeEvent, WebhookAdapter, check_rate
+from inbound.errors import VerificationError
 from inbound.models import InboundEvent
 from storefront_settings.models import Storefront
 from storefront_settings.selectors import active_provider_secrets
-
-logger = logging.getLogger(__name__)
 
 # The event type of a stored notification (step 1); a fetched event's type is its state.
 NOTIFICATION = "notification"
@@ -90,8 +84,7 @@ class NotifiedAdapter(WebhookAdapter):
     def events(self, storefront: Storefront, body: bytes, payload: str) -> list[EdgeEvent]:
         if payload == self.test_id:
             return []
-        if not _within_rate(storefront, self.service):
-            raise Throttled("too many notifications; try again in a minute")
+        check_rate(storefront, self.service)
         return [
             EdgeEvent(
                 storefront=storefront,
@@ -159,23 +152,3 @@ class NotifiedAdapter(WebhookAdapter):
         # Every key was refused or found nothing: a 404 if any key could look, which is the
         # answer about the object; a key problem otherwise (permanent, for ops).
         raise refusal
-
-
-def _within_rate(storefront: Storefront, service: str) -> bool:
-    """Whether the storefront may be sent one more notification of this source this minute
-    (settings.NOTIFIED_MAX_PER_MINUTE).
-
-    Anyone who knows a storefront's URL can post a notification, signed by nobody; each one
-    costs a row and a call to the provider's API with the merchant's key, which has its own
-    rate limits. A flood of made-up ids is therefore cut off per storefront and source, well
-    above a shop's real rate, with a 429 that the providers retry later. A fixed window in
-    Redis: when Redis is unreachable, notifications are taken, as the rest of the edge does."""
-    window = int(time.time() // 60)
-    key = f"inbound:notified:{storefront.pk}:{service}:{window}"
-    try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
-    except Exception as error:  # noqa: BLE001 - any cache failure: the edge keeps working
-        logger.debug("notification rate not counted: %s", type(error).__name__)
-        return True
-    return count <= settings.NOTIFIED_MAX_PER_MINUTE

@@ -204,7 +204,7 @@ def test_another_tenants_notification_is_fetched_with_its_own_keys_only(client, 
 def test_a_flood_of_notifications_is_cut_off_per_storefront_and_source(
     client, with_beacon, bravo, settings
 ):
-    settings.NOTIFIED_MAX_PER_MINUTE = 3
+    settings.UNVERIFIED_WEBHOOKS_PER_MINUTE = 3
     add_provider_secret(storefront=bravo.storefront, provider="beacon", secret="bk_bravobravo")
     answers = [notify(client, with_beacon, b'{"id": "bc_%d"}' % n).status_code for n in range(5)]
 
@@ -217,7 +217,7 @@ def test_a_flood_of_notifications_is_cut_off_per_storefront_and_source(
 
 
 def test_notifications_are_taken_when_redis_cannot_count_them(client, with_beacon, settings):
-    settings.NOTIFIED_MAX_PER_MINUTE = 1
+    settings.UNVERIFIED_WEBHOOKS_PER_MINUTE = 1
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -150,6 +150,18 @@ def test_paypal_retrying_an_event_stores_it_once(client, shop, paypal):
     assert stored(shop.storefront).count() == 1
 
 
+def test_a_flood_of_forged_events_is_cut_off_before_paypal_is_asked(client, shop, paypal, settings):
+    # Each stored event costs a postback with the merchant's credentials: a flood of forgeries
+    # is refused at the edge, past the storefront's allowance.
+    settings.UNVERIFIED_WEBHOOKS_PER_MINUTE = 2
+    sale = Sale(paypal, shop.app)
+    answers = [post(client, shop.storefront, sale.delivered(sale.failure())) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].json() == {"error": "too many notifications; try again in a minute"}
+    assert stored(shop.storefront).count() == 2
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("event_type", ["PAYMENT.CAPTURE.PENDING", "CHECKOUT.ORDER.APPROVED"])
 def test_an_event_type_we_do_not_read_is_answered_and_stored_nowhere(

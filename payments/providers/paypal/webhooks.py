@@ -40,7 +40,7 @@ from typing import Any
 from babel.numbers import get_currency_precision
 
 from inbound import services
-from inbound.edge import EdgeEvent
+from inbound.edge import EdgeEvent, check_rate
 from inbound.errors import VerificationError, json_object
 from inbound.models import InboundEvent
 from inbound.payloads import as_list, as_mapping, as_text
@@ -289,6 +289,9 @@ class Adapter(PaymentAdapter):
         event_type = as_text(payload.get("event_type"))
         if event_type not in EVENT_TYPES:
             return []  # PayPal sends what the webhook subscribes to; we read these only
+        # Verified only later, by a call with the merchant's credentials: counted as the
+        # unsigned notifications are.
+        check_rate(storefront, client.SERVICE)
         return [
             EdgeEvent(
                 storefront=storefront,
