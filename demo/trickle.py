@@ -6,6 +6,13 @@ a new failed payment, another failed attempt on an open sale, a payment that rec
 (sometimes after the buyer opened the recovery link), or a carrier's update that moves a parcel
 one step on. The server stores it, the worker processes it, and the dashboard changes.
 
+Payments trickle through the providers that sign their webhooks, Stripe and Lyra (TRICKLED),
+whose events the running server verifies and processes on its own. PayPlug and Mollie only
+notify a payment's id, which the worker would fetch from their real APIs, which know none of
+the demo's payments; PayPal's events are trusted only once PayPal's API verifies them, which it
+would not do for made-up ones. Those three would need a stand-in of their API, so they appear in
+the seeded history only (demo.checkouts).
+
 build_event() picks and builds one event from the database's current state, tick() sends it,
 run() loops until told to stop. Only run() knows about time and signals, so the other two are
 tested against the real endpoints with Django's test client.
@@ -24,9 +31,11 @@ from urllib.parse import urlsplit
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
-from demo import events, numbers, orders, shop
+from demo import checkouts, events, numbers, orders, shop
+from inbound.edge import SignedRequest
 from payments import links
 from payments.models import LostSale, PaymentReference
+from payments.providers.lyra import webhooks as lyra_webhooks
 from payments.providers.stripe import samples as stripe
 from payments.reasons import MERCHANT_ONLY
 from storefront_settings.models import Storefront
@@ -55,6 +64,9 @@ NEXT_STEPS: dict[str, list[tuple[str, int]]] = {
 }
 # Below this many parcels on the move, the shop ships a new one now and then.
 MOVING_POOL = 6
+# The payment providers the trickle posts for (signed webhooks), and Lyra's share of new sales.
+TRICKLED = ("stripe", "lyra")
+LYRA_SHARE = 0.25
 
 # One request: (method, path, body, headers) → HTTP status.
 Send = Callable[[str, str, bytes | None, dict[str, str]], int]
@@ -115,6 +127,18 @@ def _stripe(storefront, event: dict, label: str, click_path: str = "") -> DemoEv
     )
 
 
+def _lyra(storefront, request: SignedRequest, label: str, click_path: str = "") -> DemoEvent:
+    return DemoEvent(
+        provider="lyra",
+        event_type=lyra_webhooks.event_type(lyra_webhooks.read(request.body.decode())),
+        label=label,
+        path=f"/webhooks/lyra/{storefront.public_id}/",
+        body=request.body,
+        headers=request.headers,
+        click_path=click_path,
+    )
+
+
 # The highest order number this process has used: the worker may not have processed the last
 # event yet when the next one is built, and the database would not know that number.
 _issued = {"number": 0}
@@ -133,6 +157,11 @@ def _next_reference(storefront: Storefront) -> str:
 def _new_failure(storefront, rng, now) -> DemoEvent:
     reason = orders.pick_reason(rng)
     order = orders.make_order(rng, _next_reference(storefront), reachable=rng.random() > 0.05)
+    lyra = checkouts.LyraCheckout.variants(reason)
+    if lyra and rng.random() < LYRA_SHARE:
+        checkout = checkouts.LyraCheckout(rng, order)
+        answer = checkout.failed_answer(rng, rng.choice(lyra), now)
+        return _lyra(storefront, checkout.signed(answer), order.reference)
     payment = stripe.new_payment(rng)
     codes = rng.choice(stripe.FAILURES[reason])
     event = events.stripe_failure(rng, order, payment, codes, now)
@@ -148,7 +177,7 @@ def _pick(rng: random.Random, rows):
 
 def _open_sale(storefront, rng: random.Random, *, reachable: bool = False) -> LostSale | None:
     sales = LostSale.objects.for_storefront(storefront).filter(
-        status=LostSale.Status.OPEN, provider="stripe"
+        status=LostSale.Status.OPEN, provider__in=TRICKLED
     )
     if reachable:
         sales = sales.exclude(buyer_email="").exclude(reason__in=sorted(MERCHANT_ONLY))
@@ -173,6 +202,14 @@ def _payment_intent(sale: LostSale) -> str:
 def _another_attempt(storefront, rng, now) -> DemoEvent | None:
     """The buyer of an open sale tries again, and fails again."""
     sale = _open_sale(storefront, rng)
+    if sale is not None and sale.provider == "lyra":
+        # A new transaction, refused again (a buyer who left does not try again at once).
+        codes = [c for c in checkouts.LyraCheckout.variants(sale.reason) or () if c]
+        if not codes:
+            return None
+        checkout = checkouts.LyraCheckout(rng, _order_of(sale))
+        answer = checkout.failed_answer(rng, rng.choice(codes), now)
+        return _lyra(storefront, checkout.signed(answer), sale.order_reference)
     intent = sale and _payment_intent(sale)
     if not intent:
         return None
@@ -193,12 +230,18 @@ def _recovery(storefront, rng, now) -> DemoEvent | None:
     click = ""
     if rng.random() < 0.5:
         click = urlsplit(links.retry_url(sale, step=1)).path
+    if click:
+        # The visit comes first (tick() makes it before posting), and Stripe's `created` and
+        # Lyra's serverDate are in whole seconds: dated the same second, the payment could read
+        # as before the click.
+        now += timedelta(seconds=2)
+    if sale.provider == "lyra":
+        # A new transaction for the order, authorised.
+        checkout = checkouts.LyraCheckout(rng, _order_of(sale))
+        request = checkout.signed(checkout.paid_answer(rng, now))
+        return _lyra(storefront, request, sale.order_reference, click_path=click)
     # Back through the link, a new checkout (a new payment intent); else the same one retried.
     intent = (not click and _payment_intent(sale)) or stripe.stripe_id(rng, "pi_3")
-    if click:
-        # The visit comes first (tick() makes it before posting), and Stripe's `created` is in
-        # whole seconds: dated the same second, the payment could read as before the click.
-        now += timedelta(seconds=2)
     event = events.stripe_success(rng, _order_of(sale), stripe.Payment(intent), now)
     return _stripe(storefront, event, sale.order_reference, click_path=click)
 

@@ -321,6 +321,24 @@ def test_the_list_says_which_sales_came_back_after_a_click(alpha_client, alpha):
 
 
 @pytest.mark.django_db
+def test_the_list_names_each_sales_payment_provider(alpha_client, alpha):
+    # A shop with several providers sees which one each sale failed at, by its label.
+    make_sale(alpha.storefront, order_reference="T-card", provider="stripe")
+    make_sale(
+        alpha.storefront,
+        order_reference="T-bank",
+        provider="lyra",
+        at=datetime(2026, 11, 21, tzinfo=UTC),
+    )
+    body = alpha_client.get("/app/alpha/lost-sales/", {"sort": "date"}).content.decode()
+    assert "<th>Provider</th>" in body
+    rows = body.split("<tbody>")[1].split("</tr>")
+    assert "T-card" in rows[0] and "<td>Stripe</td>" in rows[0]
+    assert "T-bank" in rows[1]
+    assert "<td>Lyra (PayZen, Systempay, Sogecommerce, Scellius)</td>" in rows[1]
+
+
+@pytest.mark.django_db
 def test_the_empty_list_explains_itself(alpha_client, alpha):
     body = alpha_client.get("/app/alpha/lost-sales/").content.decode()
     assert "No lost sale yet." in body

@@ -5,6 +5,7 @@ forced on as the command requires, and removed afterwards; each test runs in its
 transaction over it, so what a test posts or processes is rolled back."""
 
 import io
+import json
 import random
 import re
 
@@ -14,18 +15,21 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from demo import events, numbers, orders, trickle
+from demo import checkouts, events, numbers, orders, trickle
 from demo.history import seed
-from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
+from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, SECRETS
 from inbound.models import InboundEvent
 from notifications.models import Message, Suppression
 from payments.classification import classify
-from payments.models import DailyStat, LostSale
+from payments.models import DailyStat, LostSale, PaymentAttempt
+from payments.providers.lyra import webhooks as lyra_webhooks
 from payments.providers.stripe import samples as stripe
 from payments.providers.stripe.webhooks import parse
-from payments.reasons import FailureReason
+from payments.reasons import MERCHANT_ONLY, FailureReason
 from payments.services import ingest
-from storefront_settings.models import Storefront
+from storefront_settings import connections
+from storefront_settings.models import ProviderSecret, Storefront
+from storefront_settings.selectors import active_provider_secrets
 from tests.payments_helpers import signal
 from tracking import carriers
 from tracking.models import Shipment
@@ -84,6 +88,75 @@ def test_the_history_has_sales_for_every_reason_in_every_state(shop, seeded):
     # Nothing older than the recovery window is left open (the hourly expiry would close it).
     window = timezone.now() - timezone.timedelta(days=7)
     assert not sales(shop).filter(status="open", first_failed_at__lt=window).exists()
+
+
+def test_the_history_spreads_its_sales_over_the_shops_payment_providers(shop):
+    for provider in checkouts.MIX:
+        rows = sales(shop).filter(provider=provider)
+        assert rows.count() >= 3, provider
+        assert not rows.filter(reason="").exists(), provider
+        assert rows.filter(status="recovered").exists(), provider
+        # Failed and paid through the same provider, whichever order paid.
+        for sale in rows.filter(status="recovered").select_related("recovered_by_payment"):
+            assert sale.recovered_by_payment.provider == provider
+    # Stripe takes the largest share, and the reasons other providers have no code for.
+    counts = {p: sales(shop).filter(provider=p).count() for p in checkouts.MIX}
+    assert max(counts, key=counts.get) == "stripe"
+    assert sales(shop).count() == sum(counts.values())
+    # Each attempt carries its own provider's codes, as that provider's parser keeps them.
+    keys = {
+        "payplug": {"failure_code"},
+        "mollie": {"status", "method"},
+        "paypal": {"event_type"},
+        "lyra": {"status"},
+    }
+    for provider, expected in keys.items():
+        attempts = PaymentAttempt.objects.for_storefront(shop).filter(payment__provider=provider)
+        assert attempts.exists(), provider
+        assert all(expected <= set(codes) for codes in attempts.values_list("codes", flat=True))
+
+
+def test_every_providers_events_were_stored_as_their_path_stores_them_and_processed(shop):
+    stored = InboundEvent.objects.for_storefront(shop)
+    assert not stored.filter(status=InboundEvent.Status.FAILED).exists()
+    assert set(stored.values_list("status", flat=True)) == {InboundEvent.Status.PROCESSED}
+    assert set(checkouts.MIX) <= set(stored.values_list("provider", flat=True))
+    # PayPlug and Mollie: the event the worker stores after its fetch.
+    for provider, prefix in (("payplug", "pay_"), ("mollie", "tr_")):
+        for event in stored.filter(provider=provider):
+            payment_id, state = event.event_id.split(":", 1)
+            assert payment_id.startswith(prefix) and event.event_type == state
+            assert state in ("paid", "expired") or state.startswith("failed")
+            body = json.loads(event.body)
+            assert set(body) == {"notified_at", "object"}
+            assert body["object"]["payment"]["id"] == payment_id
+    # Lyra: the signed IPN as the edge stores it, which the demo's secret verifies.
+    for event in stored.filter(provider="lyra"):
+        notification = lyra_webhooks.verify(event.body.encode(), [SECRETS["lyra"]])
+        assert lyra_webhooks.event_id(notification) == event.event_id
+    # PayPal: the event, without the signature only PayPal can make.
+    for event in stored.filter(provider="paypal"):
+        assert json.loads(event.body)["id"] == event.event_id
+        assert "Paypal-Transmission-Sig" not in event.headers
+
+
+@override_settings(DEBUG=True)
+def test_the_dashboard_shows_each_provider_connected_and_its_lost_sales(client, shop):
+    client.force_login(get_user_model().objects.get(username=DEMO_EMAIL))
+    labels = {provider: connections.get(provider).label for provider in checkouts.MIX}
+    page = client.get(f"/app/{shop.slug}/settings/providers/").content.decode()
+    for provider in checkouts.MIX:
+        section = page.split(f'id="provider-{provider}"')[1].split("</section>")[0]
+        assert "No active secret" not in section, provider
+        assert "Active secrets" in section
+    listed, number = set(), 1
+    while number:
+        response = client.get(f"/app/{shop.slug}/lost-sales/", {"page": number})
+        assert response.status_code == 200
+        body = response.content.decode()
+        listed |= {p for p, label in labels.items() if f"<td>{label}</td>" in body}
+        number = number + 1 if f"page={number + 1}" in body else 0
+    assert listed == set(labels)
 
 
 def test_the_history_spans_six_weeks_in_the_past(shop):
@@ -158,6 +231,18 @@ def test_seeding_again_adds_nothing(shop):
 
 
 @override_settings(DEBUG=True)
+def test_seeding_again_connects_what_a_demo_storefront_made_earlier_lacks(shop):
+    secrets = ProviderSecret.objects.for_storefront(shop)
+    secrets.filter(provider="mollie").update(revoked_at=timezone.now())
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert active_provider_secrets(storefront=shop, provider="mollie") == [SECRETS["mollie"]]
+    assert "Demo secret added for mollie." in out.getvalue()
+    assert "for payplug" not in out.getvalue()  # an active secret is kept as it is
+    assert secrets.filter(provider="payplug").count() == 1
+
+
+@override_settings(DEBUG=True)
 def test_the_demo_login_goes_straight_into_the_dashboard(client, shop, fresh_cache):
     # No second factor asked: the demo storefront does not require one, nor has its merchant.
     assert not shop.require_two_factor
@@ -200,6 +285,38 @@ def test_each_reasons_stripe_codes_classify_as_that_reason(reason):
         assert parsed.order_reference == "ML-10001" and parsed.amount == order.amount
 
 
+@pytest.mark.parametrize("reason", FailureReason.values)
+@pytest.mark.parametrize("provider", list(checkouts.MIX))
+def test_each_providers_events_for_a_reason_read_back_as_that_reason(provider, reason):
+    rng = random.Random(1)
+    order = orders.make_order(rng, "ML-10001")
+    checkout = checkouts.CHECKOUTS[provider]
+    variants = checkout.variants(reason)
+    if variants is None:
+        # A reason the provider has no code for goes through Stripe.
+        assert provider != "stripe"
+        drawn = {checkouts.checkout_for(random.Random(n), reason) for n in range(40)}
+        assert checkout not in drawn and checkouts.StripeCheckout in drawn
+        return
+    adapter = connections.get(provider).adapter
+    for variant in variants:
+        stored = checkout(rng, order).failure(rng, variant, timezone.now())
+        assert stored.provider == provider
+        (parsed,) = (stored.read or adapter.signals)(stored.body)
+        assert classify(provider, parsed.codes, parsed.kind) == reason, variant
+        assert parsed.order_reference == "ML-10001" and parsed.amount == order.amount
+        assert parsed.buyer_email == order.buyer.email
+    (paid,) = adapter.signals(checkout(rng, order).success(rng, timezone.now()).body)
+    assert paid.kind == "succeeded" and paid.order_reference == "ML-10001"
+
+
+def test_every_provider_has_codes_for_most_reasons_and_stripe_for_all():
+    assert all(checkouts.StripeCheckout.variants(reason) for reason in FailureReason.values)
+    for provider, checkout in checkouts.CHECKOUTS.items():
+        covered = [r for r in FailureReason.values if checkout.variants(r) is not None]
+        assert len(covered) >= 8, provider
+
+
 @pytest.mark.parametrize("carrier", sorted(numbers.NUMBER_MAKERS))
 def test_tracking_numbers_pass_their_carriers_check_digit(carrier):
     rng = random.Random(7)
@@ -232,7 +349,7 @@ def client_sender(client):
 
 
 def process(event: InboundEvent) -> str:
-    if event.provider == "stripe":
+    if event.provider in trickle.TRICKLED:
         return ingest.process_inbound_event(event_id=event.pk)
     return tracking_ingest.process_inbound_event(event_id=event.pk)
 
@@ -242,8 +359,13 @@ def test_every_kind_of_trickle_event_is_accepted_by_the_real_endpoint(client, sh
     rng = random.Random(3)
     # Forty events, and more until a recovery after a click has come up: the draws depend on
     # the history, which depends on the day it is seeded, and that is one event in thirteen.
+    # Lyra's share of the new sales makes its refusal come up too.
     for count in range(200):
-        if count >= 40 and ("stripe", "payment_intent.succeeded", True) in seen:
+        if (
+            count >= 40
+            and ("stripe", "payment_intent.succeeded", True) in seen
+            and ("lyra", "rest.REFUSED", False) in seen
+        ):
             break
         event = trickle.build_event(shop, rng, timezone.now())
         before = InboundEvent.objects.for_storefront(shop).count()
@@ -261,6 +383,7 @@ def test_every_kind_of_trickle_event_is_accepted_by_the_real_endpoint(client, sh
     assert ("stripe", "payment_intent.succeeded") in kinds
     assert ("easypost", "tracker.updated") in kinds
     assert ("aftership", "tracking_update") in kinds
+    assert ("lyra", "rest.REFUSED") in kinds
     assert ("stripe", "payment_intent.succeeded", True) in seen
 
 
@@ -275,6 +398,44 @@ def test_a_recovery_after_the_link_is_recorded_as_recovered_after_click(client, 
     process(InboundEvent.objects.for_storefront(shop).order_by("-pk").first())
     sale = sales(shop).get(order_reference=event.label)
     assert sale.status == "recovered" and sale.recovered_after_click
+
+
+def test_lyra_ipns_trickle_in_signed_and_fail_try_again_and_recover_a_sale(
+    client, shop, monkeypatch
+):
+    monkeypatch.setattr(trickle, "TRICKLED", ("lyra",))
+    monkeypatch.setattr(trickle, "LYRA_SHARE", 1.0)
+    rng, send = random.Random(6), client_sender(client)
+
+    def post_and_process(event):
+        assert event.provider == "lyra"
+        assert send("POST", event.path, event.body, event.headers) == 200
+        stored = InboundEvent.objects.for_storefront(shop).order_by("-pk").first()
+        assert (stored.provider, stored.event_type) == ("lyra", event.event_type)
+        assert process(stored) == "processed"
+        return sales(shop).get(order_reference=event.label)
+
+    # A sale the buyer can be written to, and that a refusal can follow again.
+    sale = None
+    while (
+        sale is None
+        or not sale.buyer_email
+        or sale.reason in {*MERCHANT_ONLY, FailureReason.ABANDONED}
+    ):
+        event = trickle._new_failure(shop, rng, timezone.now())
+        if event.provider == "lyra":  # a reason Lyra has a code for
+            sale = post_and_process(event)
+            assert (sale.provider, sale.status) == ("lyra", "open")
+    again = None
+    while again is None:
+        again = trickle._another_attempt(shop, rng, timezone.now())
+    attempts = sales(shop).get(order_reference=again.label).attempts
+    assert post_and_process(again).attempts == attempts + 1
+    paid = trickle._recovery(shop, rng, timezone.now())
+    if paid.click_path:
+        assert send("GET", paid.click_path, None, {}) == 302
+    recovered = post_and_process(paid)
+    assert (recovered.provider, recovered.status) == ("lyra", "recovered")
 
 
 def test_a_parcel_update_moves_the_parcel_one_step_and_repeats_no_checkpoint(client, shop):
@@ -310,7 +471,7 @@ def test_one_tick_posts_one_event_and_logs_it(client, shop):
     before = InboundEvent.objects.for_storefront(shop).count()
     line = trickle.tick(shop, random.Random(11), client_sender(client))
     assert line.endswith("→ 200")
-    assert line.split()[0] in {"stripe", "easypost", "aftership"}
+    assert line.split()[0] in {"stripe", "lyra", "easypost", "aftership"}
     assert InboundEvent.objects.for_storefront(shop).count() == before + 1
 
 

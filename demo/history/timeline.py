@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from demo import events
+from demo import checkouts, events
 from demo.history.stamps import Stamps
 from inbound import services as inbound
 from inbound.models import InboundEvent
@@ -20,12 +20,9 @@ from notifications.models import EmailEvent
 from payments.reasons import FailureReason
 from storefront_settings.models import Membership, RecoveryPolicy, ShipmentPolicy, Storefront
 
-# The headers stored with each event: a tracking source's are those its samples send, less the
-# signature.
-HEADERS = {
-    "stripe": {"Content-Type": "application/json", "User-Agent": "Stripe/1.0"},
-    **{source: samples.HEADERS for source, samples in events.SAMPLES.items()},
-}
+# The headers stored with each tracking event: those its source's samples send, less the
+# signature. (A payment event brings its own: demo.checkouts.)
+HEADERS = {source: samples.HEADERS for source, samples in events.SAMPLES.items()}
 
 
 @dataclass
@@ -69,6 +66,8 @@ class Timeline:
         self.esp_news: list[EmailEvent] = []
         # Reasons not yet seen in the last days (True) and before them (False).
         self.to_cover = {True: list(FailureReason), False: list(FailureReason)}
+        # Payment providers none of whose sales has been paid in the end yet.
+        self.unrecovered = set(checkouts.MIX)
         self.stamps = Stamps(storefront, self.stamped_after)
 
     def at(self, when: datetime, action, *, settles: bool = False) -> None:
@@ -80,14 +79,24 @@ class Timeline:
         return self.storefront.quiet_hours_end_after(due) or due
 
     def store(
-        self, provider: str, event_id: str, event_type: str, event: dict
+        self,
+        provider: str,
+        event_id: str,
+        event_type: str,
+        event: dict | str,
+        *,
+        headers: dict | None = None,
+        enqueued: bool = False,
     ) -> InboundEvent | None:
+        """Store an event (a dict is stored as JSON, a text as it is), with the source's
+        headers unless given; `enqueued` as a worker stores what it fetched."""
         self.summary.events += 1
         return inbound.store(
             storefront=self.storefront,
             provider=provider,
             event_id=event_id,
             event_type=event_type,
-            body=events.encode(event).decode(),
-            headers=HEADERS[provider],
+            body=event if isinstance(event, str) else events.encode(event).decode(),
+            headers=HEADERS[provider] if headers is None else headers,
+            enqueued=enqueued,
         )

@@ -9,6 +9,8 @@ from demo.shop import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECRETS, DEMO_SLUG
 from notifications.samples import full_storefront
 from storefront_settings.management.base import Command as BaseCommand
 from storefront_settings.models import Storefront
+from storefront_settings.selectors import active_provider_secrets
+from storefront_settings.services.credentials import add_provider_secret
 from storefront_settings.services.storefronts import create_storefront
 
 
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         storefront = Storefront.objects.filter(slug=DEMO_SLUG).first()
         if storefront is None:
             storefront = self._create()
+        else:
+            self._connect(storefront)
         if reset:
             seed.wipe(storefront)
             self.stdout.write("Demo history wiped.")
@@ -57,6 +61,15 @@ class Command(BaseCommand):
                 f"  storefront: {storefront.name} ({settings.SITE_URL}/app/{storefront.slug}/)\n"
             )
         )
+
+    def _connect(self, storefront: Storefront) -> None:
+        """A demo storefront made before the demo used a connection gets its secret, so that
+        its history shows the connection connected and the trickle's events are accepted. A
+        connection that has an active secret keeps it."""
+        for provider, secret in DEMO_SECRETS:
+            if not active_provider_secrets(storefront=storefront, provider=provider):
+                add_provider_secret(storefront=storefront, provider=provider, secret=secret)
+                self.stdout.write(f"Demo secret added for {provider}.")
 
     def _create(self) -> Storefront:
         try:

@@ -10,6 +10,7 @@ one page per field). Both are posted form-encoded, as Lyra posts them.
 """
 
 import json
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,9 +42,12 @@ class Order:
     phone: str = ""
 
 
-def new_uuid() -> str:
-    """A transaction uuid as Lyra writes them: 32 hex digits."""
-    return secrets.token_hex(16)
+def new_uuid(rng: random.Random | None = None) -> str:
+    """A transaction uuid as Lyra writes them: 32 hex digits, drawn from `rng` when one is given
+    (a seeded run, the demo's, is the same every time)."""
+    if rng is None:
+        return secrets.token_hex(16)
+    return f"{rng.getrandbits(128):032x}"
 
 
 # --- Requests -----------------------------------------------------------------------------------
@@ -168,7 +172,9 @@ def rest_payment(
     }
 
 
-def refused_rest(order: Order, *, uuid: str, at: datetime, code: str = "51") -> dict:
+def refused_rest(
+    order: Order, *, uuid: str, at: datetime, code: str = "51", mode: str = "TEST"
+) -> dict:
     """A card refused by the bank with CB code `code`: errorCode ACQ_001, the bank's code in
     detailedErrorCode and in the authorization result (errors_acq.html)."""
     return rest_payment(
@@ -179,15 +185,16 @@ def refused_rest(order: Order, *, uuid: str, at: datetime, code: str = "51") -> 
         auth_result=code,
         error_code="ACQ_001",
         detailed_error_code=code,
+        mode=mode,
     )
 
 
-def abandoned_rest(order: Order, *, uuid: str, at: datetime) -> dict:
-    return rest_payment(order, uuid=uuid, status="ABANDONED", at=at)
+def abandoned_rest(order: Order, *, uuid: str, at: datetime, mode: str = "TEST") -> dict:
+    return rest_payment(order, uuid=uuid, status="ABANDONED", at=at, mode=mode)
 
 
-def paid_rest(order: Order, *, uuid: str, at: datetime) -> dict:
-    return rest_payment(order, uuid=uuid, status="AUTHORISED", at=at, auth_result="0")
+def paid_rest(order: Order, *, uuid: str, at: datetime, mode: str = "TEST") -> dict:
+    return rest_payment(order, uuid=uuid, status="AUTHORISED", at=at, auth_result="0", mode=mode)
 
 
 # --- Form notifications -------------------------------------------------------------------------

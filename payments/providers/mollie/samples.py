@@ -10,8 +10,8 @@ card or a SEPA Direct Debit payment, the date of each status) and of the custome
 (https://docs.mollie.com/reference/get-customer). `details.failureMessage`, Mollie's localised
 sentence, is left out: nothing reads it.
 
-The demo does not use them: its worker would fetch each payment from Mollie's real API, which
-knows none of the demo's payments (see README.md).
+The demo's history uses the payments (demo.checkouts): it stores them as the worker would have
+after fetching them, since Mollie's real API knows none of the demo's payments (see README.md).
 """
 
 import random

@@ -7,8 +7,8 @@ InstallmentPlanTest.php; API version 2019-08-06: `billing` and `shipping` hold t
 ids as PayPlug makes them ("pay_" and 22 letters and digits). Ids come from the caller's random
 generator when it gives one, so a seeded run is the same every time.
 
-The demo does not use them: the demo's worker would fetch each payment from PayPlug's real API,
-which knows none of the demo's payments.
+The demo's history uses the payments (demo.checkouts): it stores them as the worker would
+have after fetching them, since PayPlug's real API knows none of the demo's payments.
 """
 
 import json
@@ -103,6 +103,7 @@ def payment(
     email: str = "camille@example.com",
     first_name: str = "Camille",
     last_name: str = "Martin",
+    phone: str | None = "+33612345678",
     failure: str | None = None,
     paid_at: int | None = None,
     oney: str = "",
@@ -118,7 +119,7 @@ def payment(
         "first_name": first_name,
         "last_name": last_name,
         "email": email,
-        "mobile_phone_number": "+33612345678",
+        "mobile_phone_number": phone,
         "landline_phone_number": None,
         "address1": "12 rue des Lilas",
         "address2": None,
