@@ -59,9 +59,6 @@ class Stored:
     event_type: str
     body: str
     headers: dict[str, str] = field(default_factory=dict)
-    # Stored by the worker after a fetch (inbound.notified stores it already enqueued), not by
-    # the edge.
-    fetched: bool = False
     read: Callable[[str], list[PaymentSignal]] | None = None
 
 
@@ -216,9 +213,7 @@ def _fetched(provider: str, payment: dict, at: datetime) -> Stored:
     fetched = {"payment": payment}
     state = connections.get(provider).adapter.state(fetched)
     body = {"notified_at": at.isoformat(), "object": fetched}
-    return Stored(
-        provider, f"{payment['id']}:{state}", state[:100], json.dumps(body), {}, fetched=True
-    )
+    return Stored(provider, f"{payment['id']}:{state}", state[:100], json.dumps(body), {})
 
 
 class PayPlugCheckout(Checkout):

@@ -162,6 +162,5 @@ def _deliver(timeline: Timeline, event: checkouts.Stored) -> None:
         event.event_type,
         event.body,
         headers=event.headers,
-        enqueued=event.fetched,
     )
     ingest.process_inbound_event(event_id=stored.pk, read=event.read)

@@ -86,10 +86,9 @@ class Timeline:
         event: dict | str,
         *,
         headers: dict | None = None,
-        enqueued: bool = False,
     ) -> InboundEvent | None:
         """Store an event (a dict is stored as JSON, a text as it is), with the source's
-        headers unless given; `enqueued` as a worker stores what it fetched."""
+        headers unless given."""
         self.summary.events += 1
         return inbound.store(
             storefront=self.storefront,
@@ -98,5 +97,4 @@ class Timeline:
             event_type=event_type,
             body=event if isinstance(event, str) else events.encode(event).decode(),
             headers=HEADERS[provider] if headers is None else headers,
-            enqueued=enqueued,
         )
