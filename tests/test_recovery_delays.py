@@ -23,6 +23,7 @@ from storefront_settings.models.policies import validate_email_delays
 from storefront_settings.services import audit
 from tests.conftest import wait_for
 from tests.payments_helpers import signal
+from tests.test_due_now import no_quiet_hours
 from tests.test_stripe_webhook import failed_event, post, sign
 
 # 2026-11-25 in Paris (UTC+1): noon, and 22:00, inside the default quiet hours (21:00–08:00).
@@ -124,6 +125,7 @@ def test_a_first_delay_of_0_still_respects_the_daily_cap(alpha):
 def test_a_webhook_failure_with_a_0_delay_emails_the_buyer_without_the_beat_tick(
     client, alpha, celery_worker
 ):
+    no_quiet_hours(alpha.storefront)  # "at once" whatever the time of day the test runs at
     delays(alpha, [0, 1440])
     body = json.dumps(failed_event()).encode()
     assert post(client, alpha.storefront, body, sign(body)).status_code == 200
