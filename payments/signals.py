@@ -3,7 +3,10 @@ make PaymentSignals, the services (payments.services.ingest) apply them."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+
+from babel.numbers import get_currency_precision
 
 
 class SignalKind(StrEnum):
@@ -38,3 +41,18 @@ class PaymentSignal:
     # The attempt as the provider identifies it (e.g. a charge id), so that two events about
     # one attempt count once; empty means "this event is its own attempt".
     attempt_id: str = ""
+
+
+def minor_units(value: str, currency: str) -> Decimal | None:
+    """A provider's decimal amount in major units ("10.00") as a number of the currency's minor
+    units (PaymentSignal.amount's unit), by its ISO 4217 exponent as babel knows it, the one
+    payments.services.display shows amounts with: cents for EUR, none for JPY, three for KWD.
+    Not rounded: whether "10.005" EUR is an amount is the provider's call. None for a value
+    that is not a finite number."""
+    try:
+        major = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if not major.is_finite():
+        return None
+    return major.scaleb(get_currency_precision(currency))

@@ -30,11 +30,10 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP
 from typing import Any
 from urllib.parse import parse_qs
 
-from babel.numbers import get_currency_precision
 from django.conf import settings
 
 from inbound import remote
@@ -43,7 +42,7 @@ from inbound.payloads import as_mapping, as_text
 from payments.providers import NotifiedPaymentAdapter
 from payments.providers.mollie import codes as tables
 from payments.reasons import FailureReason
-from payments.signals import PaymentSignal, SignalKind
+from payments.signals import PaymentSignal, SignalKind, minor_units
 
 PROVIDER = "mollie"
 SERVICE = "Mollie"  # in errors and logs (inbound.remote)
@@ -283,13 +282,9 @@ def _amount(value: Any) -> tuple[int | None, str]:
     currency = _text(amount.get("currency")).upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         return None, ""
-    try:
-        major = Decimal(_text(amount.get("value")))
-    except InvalidOperation:
+    minor = minor_units(_text(amount.get("value")), currency)
+    if minor is None or minor < 0:
         return None, currency
-    if not major.is_finite() or major < 0:
-        return None, currency
-    minor = major.scaleb(get_currency_precision(currency))
     return int(minor.to_integral_value(rounding=ROUND_HALF_UP)), currency
 
 

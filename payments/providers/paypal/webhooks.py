@@ -34,16 +34,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from babel.numbers import get_currency_precision
 
 from inbound import services
 from inbound.edge import EdgeEvent, check_rate
 from inbound.errors import VerificationError, json_object
 from inbound.models import InboundEvent
 from inbound.payloads import as_list, as_mapping, as_text
+from payments import signals
 from payments.providers import PaymentAdapter
 from payments.providers.paypal import client
 from payments.providers.paypal import codes as tables
@@ -222,13 +220,8 @@ def minor_units(money: Mapping) -> tuple[int | None, str]:
     currency = as_text(money.get("currency_code")).strip().upper()
     if not currency:
         return None, ""
-    try:
-        amount = Decimal(as_text(money.get("value")).strip()).scaleb(
-            get_currency_precision(currency)
-        )
-    except InvalidOperation:
-        return None, currency
-    if not amount.is_finite() or amount != amount.to_integral_value():
+    amount = signals.minor_units(as_text(money.get("value")), currency)
+    if amount is None or amount != amount.to_integral_value():
         return None, currency
     if not 0 <= amount < MAX_AMOUNT:
         return None, currency
