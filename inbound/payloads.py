@@ -3,7 +3,7 @@ their documentation says; each reader here gives the type asked for, or its empt
 parser reads a field in one expression and never fails on its shape."""
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -26,3 +26,13 @@ def as_date(value: Any) -> date | None:
         return date.fromisoformat(as_text(value).strip()[:10])
     except ValueError:
         return None
+
+
+def as_utc_datetime(value: Any) -> datetime | None:
+    """The instant an ISO 8601 text names ("2024-03-20T09:28:37+00:00", "…Z"), in UTC; a text
+    without an offset is read as UTC (the payment providers' clocks); None for anything else."""
+    try:
+        moment = datetime.fromisoformat(as_text(value).strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

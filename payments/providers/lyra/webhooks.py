@@ -50,7 +50,7 @@ from urllib.parse import parse_qsl
 
 from inbound.edge import EdgeEvent
 from inbound.errors import VerificationError
-from inbound.payloads import as_list, as_mapping, as_text
+from inbound.payloads import as_list, as_mapping, as_text, as_utc_datetime
 from payments.providers import PaymentAdapter
 from payments.providers.lyra import codes as tables
 from payments.reasons import FailureReason
@@ -353,7 +353,7 @@ def _parse_rest(notification: Notification) -> PaymentSignal | None:
     uuid = _uuid(notification)
     order = _order_id(notification)
     payment_id = uuid or (f"order:{order}" if order else "")
-    occurred_at = _iso_datetime(answer.get("serverDate")) or _iso_datetime(
+    occurred_at = as_utc_datetime(answer.get("serverDate")) or as_utc_datetime(
         transaction.get("creationDate")
     )
     if not payment_id or occurred_at is None:
@@ -467,17 +467,6 @@ def _first(*values: Any) -> str:
         if text := as_text(value).strip():
             return text
     return ""
-
-
-def _iso_datetime(value: Any) -> datetime | None:
-    """REST's dates: ISO 8601 with an offset ("2018-11-08T08:35:09+00:00"), as UTC."""
-    try:
-        moment = datetime.fromisoformat(as_text(value).strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # Lyra's clock is UTC
-    return moment.astimezone(UTC)
 
 
 def _compact_datetime(value: str | None) -> datetime | None:

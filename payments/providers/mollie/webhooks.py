@@ -29,7 +29,6 @@ import contextlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,7 +37,7 @@ from django.conf import settings
 
 from inbound import remote
 from inbound.errors import VerificationError
-from inbound.payloads import as_mapping, as_text
+from inbound.payloads import as_mapping, as_text, as_utc_datetime
 from payments.providers import NotifiedPaymentAdapter
 from payments.providers.mollie import codes as tables
 from payments.reasons import FailureReason
@@ -163,7 +162,7 @@ def parse(event: Mapping) -> PaymentSignal | None:
     # When the status was reached, by the payment's own field for it; the notification's time
     # if Mollie left it out (it comes at once, so it is the next best). Never createdAt: that is
     # when the buyer began, and would order a sale's events wrongly.
-    occurred_at = _datetime(payment.get(STATUS_DATES[status])) or _datetime(
+    occurred_at = as_utc_datetime(payment.get(STATUS_DATES[status])) or as_utc_datetime(
         event.get("notified_at")
     )
     if occurred_at is None:
@@ -195,16 +194,6 @@ def parse(event: Mapping) -> PaymentSignal | None:
         # counts once (a retry by the buyer is a new payment, a new attempt).
         attempt_id=payment_id,
     )
-
-
-def _datetime(value: Any) -> datetime | None:
-    """An ISO 8601 time as Mollie writes them ("2024-03-20T09:28:37+00:00"), in UTC; a time
-    without an offset is read as UTC."""
-    try:
-        moment = datetime.fromisoformat(as_text(value).strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _metadata(value: Any) -> Mapping:

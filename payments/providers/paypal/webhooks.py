@@ -33,14 +33,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from inbound import services
 from inbound.edge import EdgeEvent, check_rate
 from inbound.errors import VerificationError, json_object
 from inbound.models import InboundEvent
-from inbound.payloads import as_list, as_mapping, as_text
+from inbound.payloads import as_list, as_mapping, as_text, as_utc_datetime
 from payments import signals
 from payments.providers import PaymentAdapter
 from payments.providers.paypal import client
@@ -105,7 +104,7 @@ def parse(event: Mapping) -> PaymentSignal | None:
     placed (no payment id, no readable create_time)."""
     event_type = as_text(event.get("event_type"))
     kind = EVENT_TYPES.get(event_type)
-    occurred_at = _time(event.get("create_time"))
+    occurred_at = as_utc_datetime(event.get("create_time"))
     if kind is None or occurred_at is None:
         return None
     resource = as_mapping(event.get("resource"))
@@ -226,17 +225,6 @@ def minor_units(money: Mapping) -> tuple[int | None, str]:
     if not 0 <= amount < MAX_AMOUNT:
         return None, currency
     return int(amount), currency
-
-
-def _time(value: Any) -> datetime | None:
-    """create_time is RFC 3339 ("2020-01-25T21:21:49.000Z"), as UTC."""
-    try:
-        moment = datetime.fromisoformat(as_text(value).strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # not what PayPal sends; read as UTC
-    return moment.astimezone(UTC)
 
 
 # --- What the order adds ------------------------------------------------------------------------
